@@ -1,0 +1,113 @@
+"""Weighted-keyword scoring over jieba tokens, with negation, exclusions and an explanation.
+
+Pure: tokens in, Classification out. Each keyword counts once per message. A keyword preceded
+within `negation_window` tokens by a negation word ("不是打架", "没有漏水") is recorded as
+negated and scores nothing.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .rules import ClassifierRules
+from .types import UNCLASSIFIED, Classification, Match, RunnerUp
+
+
+class Scorer:
+    def __init__(self, rules: ClassifierRules, extra_weights: dict[str, dict[tuple[str, str | None], float]] | None = None):
+        self.rules = rules
+        index: dict[str, list[tuple[str, str | None, float]]] = defaultdict(list)
+        for cat in rules.categories.values():
+            for word, weight in cat.keywords.items():
+                index[word].append((cat.key, None, weight))
+            for sub in cat.subcategories.values():
+                for word, weight in sub.keywords.items():
+                    index[word].append((cat.key, sub.key, weight))
+        for word, targets in (extra_weights or {}).items():
+            for (cat_key, sub_key), weight in targets.items():
+                index[word].append((cat_key, sub_key, weight))
+        self._index = dict(index)
+        self._negations = frozenset(rules.negations)
+        self._urgent = frozenset(rules.urgent_words)
+        self._low = frozenset(rules.low_words)
+        self._departments = {
+            sub.key: sub.department for cat in rules.categories.values() for sub in cat.subcategories.values()
+        }
+        self._excludes = {cat.key: frozenset(cat.exclude) for cat in rules.categories.values() if cat.exclude}
+
+    def _negated(self, tokens: list[str], position: int) -> bool:
+        window = self.rules.negation_window
+        return any(t in self._negations for t in tokens[max(0, position - window):position])
+
+    def score(self, tokens: list[str]) -> Classification:
+        matched: list[Match] = []
+        negated: list[Match] = []
+        seen: set[str] = set()
+        urgent: list[str] = []
+        low = False
+        cat_scores: dict[str, float] = defaultdict(float)
+        sub_scores: dict[tuple[str, str], float] = defaultdict(float)
+        index = self._index
+        for position, token in enumerate(tokens):
+            if token in self._urgent and token not in urgent and not self._negated(tokens, position):
+                urgent.append(token)
+            elif token in self._low:
+                low = True
+            targets = index.get(token)
+            if not targets or token in seen:
+                continue
+            seen.add(token)
+            is_negated = self._negated(tokens, position)
+            for cat_key, sub_key, weight in targets:
+                match = Match(token, weight, cat_key, sub_key, is_negated)
+                if is_negated:
+                    negated.append(match)
+                    continue
+                matched.append(match)
+                if sub_key is None:
+                    cat_scores[cat_key] += weight
+                else:
+                    sub_scores[(cat_key, sub_key)] += weight
+
+        token_set = set(tokens)
+        best_sub: dict[str, tuple[str, float]] = {}
+        for (cat_key, sub_key), value in sub_scores.items():
+            if value > best_sub.get(cat_key, ("", float("-inf")))[1]:
+                best_sub[cat_key] = (sub_key, value)
+        totals: dict[str, float] = {}
+        for cat_key in self.rules.categories:
+            total = cat_scores.get(cat_key, 0.0) + max(best_sub.get(cat_key, ("", 0.0))[1], 0.0)
+            if cat_key in self._excludes and self._excludes[cat_key] & token_set:
+                total = 0.0
+            totals[cat_key] = total
+
+        ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
+        (best_key, best), (second_key, second) = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
+        urgency = "urgent" if urgent else ("low" if low else "normal")
+        if best < self.rules.min_score:
+            return Classification(
+                category=UNCLASSIFIED, subcategory=None, department=None, urgency=urgency, score=best,
+                confidence=0.0, matched=tuple(matched), negated=tuple(negated), urgent_words=tuple(urgent),
+                tokens=tuple(tokens), scores=dict(totals),
+            )
+        subcategory = best_sub.get(best_key, (None, 0.0))[0] if best_key in best_sub else None
+        margin = best / (best + max(second, 0.0))
+        strength = 1 - 0.5 ** (best / self.rules.min_score)
+        runner_up = None
+        if second > 0 and second >= self.rules.runner_up_ratio * best:
+            runner_up = RunnerUp(second_key, best_sub.get(second_key, (None, 0.0))[0], second)
+        decisive = tuple(m for m in matched if m.category == best_key and m.subcategory in (None, subcategory))
+        others = tuple(m for m in matched if m not in decisive)
+        return Classification(
+            category=best_key,
+            subcategory=subcategory,
+            department=self._departments.get(subcategory) if subcategory else None,
+            urgency=urgency,
+            score=best,
+            confidence=margin * strength,
+            matched=decisive + others,
+            negated=tuple(negated),
+            urgent_words=tuple(urgent),
+            tokens=tuple(tokens),
+            runner_up=runner_up,
+            scores=dict(totals),
+        )

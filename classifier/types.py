@@ -1,0 +1,66 @@
+"""Value types the classifier returns. Plain frozen dataclasses; `to_dict` gives the JSON shape."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+UNCLASSIFIED = "unclassified"
+URGENCIES = ("urgent", "normal", "low")
+
+
+@dataclass(frozen=True)
+class Match:
+    keyword: str
+    weight: float
+    category: str
+    subcategory: str | None = None
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class RunnerUp:
+    category: str
+    subcategory: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: str
+    subcategory: str | None
+    department: str | None
+    urgency: str
+    score: float
+    confidence: float
+    matched: tuple[Match, ...] = ()
+    negated: tuple[Match, ...] = ()
+    urgent_words: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()
+    runner_up: RunnerUp | None = None
+    scores: dict = field(default_factory=dict)
+
+    @property
+    def classified(self) -> bool:
+        return self.category != UNCLASSIFIED
+
+    def to_dict(self) -> dict:
+        return {
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "department": self.department,
+            "urgency": self.urgency,
+            "score": round(self.score, 3),
+            "confidence": round(self.confidence, 3),
+            "matched": [
+                {"keyword": m.keyword, "weight": m.weight, "category": m.category, "subcategory": m.subcategory}
+                for m in self.matched
+            ],
+            "negated": [{"keyword": m.keyword, "category": m.category} for m in self.negated],
+            "urgent_words": list(self.urgent_words),
+            "runner_up": (
+                {"category": self.runner_up.category, "subcategory": self.runner_up.subcategory,
+                 "score": round(self.runner_up.score, 3)}
+                if self.runner_up else None
+            ),
+            "scores": {k: round(v, 3) for k, v in self.scores.items()},
+            "tokens": list(self.tokens),
+        }

@@ -1,0 +1,39 @@
+"""Flask app: Twilio webhooks, health check, operator console and JSON API."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from workers import runtime
+from workers.settings import Settings, load_settings
+
+from .logs import configure_logging
+
+
+def create_app(settings: Settings | None = None, rules=None) -> Flask:
+    settings = settings or load_settings()
+    configure_logging()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        GRIDLINE_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        JSON_AS_ASCII=False,
+        TESTING=settings.testing,
+    )
+    app.extensions["gridline"] = runtime.init(settings, rules)
+
+    from . import health
+    from .twilio import sms
+
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(health.bp)
+    logging.getLogger(__name__).debug("app created database=%s", app.extensions["gridline"].db.dialect)
+    return app
+
+
+def current_runtime():
+    from flask import current_app
+
+    return current_app.extensions["gridline"]

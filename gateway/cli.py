@@ -1,0 +1,412 @@
+"""The `gridline` command: thin wrappers around plain functions. UTF-8 output; --json prints one
+JSON document."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from functools import lru_cache
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from workers.settings import ConfigError, load_settings
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "models" / "demo"
+
+
+def _fail(message: str, code: int = 2):
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@lru_cache(maxsize=1)
+def _app():
+    from . import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        _fail(f"配置错误 {exc}")
+
+
+def _rt():
+    return _app().extensions["gridline"]
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=AppGroup, help="Gridline: SMS and hotline gateway for grid-based community governance.")
+def cli():
+    pass
+
+
+def command(*args, **kwargs):
+    return cli.command(*args, with_appcontext=False, **kwargs)
+
+
+# -- schema and base data ------------------------------------------------------------------
+db = AppGroup("db", help="Database schema.")
+cli.add_command(db)
+
+
+@db.command("upgrade", with_appcontext=False)
+def db_upgrade():
+    """Create or migrate the schema to the newest revision."""
+    rt = _rt()
+    rt.db.upgrade()
+    click.echo(f"数据库已是最新版本 {rt.db.current_revision()} ({rt.db.dialect})")
+
+
+def _import_file(kind: str, path: str, as_json: bool) -> None:
+    from models.imports import FileError, import_rows, read_rows
+    from models.team import STOCK_TEAM_KINDS
+
+    rt = _rt()
+    try:
+        rows = read_rows(kind, path)
+    except FileError as exc:
+        _fail(f"{path}: {exc}")
+    except OSError as exc:
+        _fail(f"{path}: 无法读取 ({exc.strerror})")
+    kinds = set(STOCK_TEAM_KINDS) | {r.handler for r in rt.policy.routes.values()}
+    for route in rt.policy.routes.values():
+        kinds |= set(route.inform) | set(route.inform_if_urgent)
+    kinds |= {sub.department for cat in rt.rules.classifier.categories.values() for sub in cat.subcategories.values()}
+    kinds.discard("department")
+    with rt.db.session() as session:
+        report = import_rows(session, kind, rows, kinds)
+    if as_json:
+        _echo_json(report.to_dict())
+        return
+    click.echo(f"{kind}: 新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，拒绝 {len(report.rejected)}")
+    for line, reason in report.rejected:
+        click.echo(f"  第 {line} 行: {reason}")
+
+
+@cli.group("import", cls=AppGroup, help="Import base data from CSV (UTF-8, header row).")
+def import_group():
+    pass
+
+
+for _kind, _columns in (("areas", "code,name,level,parent_code[,aliases]"), ("teams", "code,name,kind,area_code"),
+                        ("members", "phone,name,team_code,role"), ("residents", "phone,name,area_code,address")):
+    def _make(kind=_kind, columns=_columns):
+        @import_group.command(kind, with_appcontext=False, help=f"Import {kind}: columns {columns}.")
+        @click.argument("file", type=click.Path(dir_okay=False))
+        @click.option("--json", "as_json", is_flag=True)
+        def _command(file, as_json):
+            _import_file(kind, file, as_json)
+    _make()
+
+
+@command()
+def demo():
+    """Load the bundled demo district (areas, teams, members, residents)."""
+    for kind in ("areas", "teams", "members", "residents"):
+        _import_file(kind, str(DEMO_DIR / f"{kind}.csv"), as_json=False)
+
+
+# -- rules and classification ------------------------------------------------------------------
+rules = AppGroup("rules", help="Routing rules.")
+cli.add_command(rules)
+
+
+@rules.command("check", with_appcontext=False)
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def rules_check(file):
+    """Validate routing rules; each error names its place in the file."""
+    from workers.policy import parse_rules_file
+
+    if file is None:
+        try:
+            file = str(load_settings().rules_path)
+        except ConfigError as exc:
+            _fail(f"配置错误 {exc}")
+    parsed, problems, filename = parse_rules_file(file)
+    if problems:
+        for problem in problems:
+            click.echo(problem.render(file), err=True)
+        _fail(f"{len(problems)} 个错误", 1)
+    cats = parsed.classifier.categories
+    subs = sum(len(c.subcategories) for c in cats.values())
+    words = len(parsed.classifier.all_keywords())
+    click.echo(f"{file}: 有效（{len(cats)} 个类别，{subs} 个子类，{words} 个关键词，{len(parsed.policy.templates)} 个短信模板）")
+
+
+@command()
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True)
+def classify(text, as_json):
+    """Classify a text: category, department, urgency, confidence, matched keywords, tokens."""
+    from classifier import Classifier
+    from classifier.places import RulesError
+
+    settings = load_settings()
+    try:
+        clf = Classifier.from_file(settings.rules_path, cache_dir=settings.instance_path / "jieba")
+    except RulesError as exc:
+        _fail(str(exc))
+    result = clf.classify(text)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    labels = clf.rules.labels()
+    click.echo(f"类别: {labels.get(result.category, result.category)} ({result.category})")
+    if result.subcategory:
+        click.echo(f"子类: {labels[result.subcategory]} ({result.subcategory}) -> {result.department}")
+    click.echo(f"紧急程度: {result.urgency}   置信度: {result.confidence:.2f}   得分: {result.score:g}")
+    click.echo("命中: " + ("、".join(f"{m.keyword}({m.weight:g})" for m in result.matched) or "无"))
+    if result.negated:
+        click.echo("否定: " + "、".join(m.keyword for m in result.negated))
+    if result.runner_up:
+        click.echo(f"次选: {result.runner_up.category} ({result.runner_up.score:g})，可协同办理")
+    click.echo("分词: " + " / ".join(result.tokens))
+
+
+# -- SMS -----------------------------------------------------------------------------------------
+sms = AppGroup("sms", help="SMS tools.")
+cli.add_command(sms)
+
+
+def signed_sms_params(settings, phone: str, text: str) -> dict:
+    return {
+        "MessageSid": "SM" + uuid.uuid4().hex, "SmsSid": "", "AccountSid": settings.twilio_account_sid,
+        "From": phone, "To": settings.short_number, "Body": text, "NumMedia": "0",
+        "NumSegments": str(max(1, -(-len(text) // 67))), "ApiVersion": "2010-04-01",
+    }
+
+
+@sms.command("simulate", with_appcontext=False)
+@click.option("--from", "phone", required=True, help="sender phone, e.g. 13805710001")
+@click.option("--url", default=None, help="post to a running server (default: in-process, same code path)")
+@click.argument("text")
+def sms_simulate(phone, url, text):
+    """Deliver an SMS through the real, signed webhook path."""
+    from twilio.request_validator import RequestValidator
+
+    from models.phones import InvalidPhone, to_e164
+
+    app = _app()
+    settings = app.config["GRIDLINE_SETTINGS"]
+    try:
+        e164 = to_e164(phone)
+    except InvalidPhone as exc:
+        _fail(f"--from: {exc}")
+    params = signed_sms_params(settings, e164, text)
+    params["SmsSid"] = params["MessageSid"]
+    validator = RequestValidator(settings.twilio_auth_token)
+    if url:
+        import requests
+
+        target = url.rstrip("/") + "/twilio/sms"
+        signed_url = f"{settings.public_url}/twilio/sms" if settings.public_url else target
+        response = requests.post(target, data=params, timeout=10,
+                                 headers={"X-Twilio-Signature": validator.compute_signature(signed_url, params)})
+        status = response.status_code
+    else:
+        signed_url = f"{settings.public_url}/twilio/sms" if settings.public_url else "http://localhost/twilio/sms"
+        response = app.test_client().post("/twilio/sms", data=params,
+                                          headers={"X-Twilio-Signature": validator.compute_signature(signed_url, params)})
+        status = response.status_code
+    if status != 200:
+        _fail(f"网关拒绝: HTTP {status}", 1)
+    click.echo(f"已投递 {params['MessageSid']}（{e164} -> {settings.short_number}）")
+    from rq import Worker
+
+    try:
+        if not Worker.all(connection=_rt().redis):
+            click.echo("提示: 没有运行中的 worker，消息已入队；运行 `gridline worker` 或 `make run` 处理。")
+    except Exception:  # only a hint; the message is stored either way
+        pass
+
+
+@command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--to", "to", default=None, help="only messages to this phone")
+@click.option("--limit", default=200, show_default=True)
+def outbox(as_json, to, limit):
+    """Outbound messages, newest last: to, body, status, case number, kind."""
+    from models import OutboundMessage, to_local
+    from models.case import NUMBER_BASE
+    from models.phones import InvalidPhone, to_e164
+    from workers.serialize import outbound_dict
+
+    query = sa.select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)
+    if to:
+        try:
+            query = query.where(OutboundMessage.to == to_e164(to))
+        except InvalidPhone as exc:
+            _fail(f"--to: {exc}")
+    with _rt().db.session() as session:
+        rows = list(reversed(session.scalars(query).all()))
+        data = [outbound_dict(m, str(NUMBER_BASE + m.case_id) if m.case_id else None) for m in rows]
+    if as_json:
+        _echo_json(data)
+        return
+    if not data:
+        click.echo("发件箱为空")
+    for m, row in zip(data, rows):
+        click.echo(f"#{m['id']} {to_local(row.created_at):%m-%d %H:%M:%S} -> {m['to']} [{m['kind']}] "
+                   f"案件 {m['case'] or '-'} {m['status']}\n    {m['body']}")
+
+
+@command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--status", default=None)
+@click.option("--phone", default=None)
+@click.option("--limit", default=100, show_default=True)
+def cases(as_json, status, phone, limit):
+    """List cases, newest first."""
+    from models import STATUSES, Case
+    from models.phones import InvalidPhone, to_e164
+    from workers.serialize import case_summary
+
+    query = sa.select(Case).order_by(Case.id.desc()).limit(limit)
+    if status:
+        if status not in STATUSES:
+            _fail(f"--status: 应为 {', '.join(STATUSES)} 之一")
+        query = query.where(Case.status == status)
+    if phone:
+        try:
+            query = query.where(Case.reporter_phone == to_e164(phone))
+        except InvalidPhone as exc:
+            _fail(f"--phone: {exc}")
+    with _rt().db.session() as session:
+        data = [case_summary(c) for c in session.scalars(query).unique().all()]
+    if as_json:
+        _echo_json(data)
+        return
+    if not data:
+        click.echo("没有案件")
+    for c in data:
+        click.echo(f"{c['number']} {c['status']:<12} {c['category']}/{c['subcategory'] or '-'} {c['urgency']:<6} "
+                   f"{c['area'] or '-'} -> {c['team'] or '-'} 时限 {c['due_at']}")
+
+
+case_group = AppGroup("case", help="One case.")
+cli.add_command(case_group)
+
+
+@case_group.command("show", with_appcontext=False)
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+def case_show(number, as_json):
+    """One case with its whole event trail and messages."""
+    from models import Case
+    from workers.serialize import case_detail
+
+    with _rt().db.session() as session:
+        case = Case.by_number(session, number)
+        if case is None:
+            _fail(f"案件 {number} 不存在", 1)
+        data = case_detail(session, case)
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(f"案件 {data['number']}  状态 {data['status']}  {data['category']}/{data['subcategory'] or '-'}  "
+               f"{data['urgency']}  渠道 {data['channel']}")
+    click.echo(f"区域 {data['area']}  办理 {data['team']}  知会 {', '.join(data['informed_teams']) or '-'}")
+    click.echo(f"受理时限 {data['ack_due_at']}  办结时限 {data['due_at']}")
+    click.echo(f"内容: {data['text']}")
+    click.echo("轨迹:")
+    for e in data["events"]:
+        click.echo(f"  {e['at']} {e['type']:<16} {e['actor']}  {e['note']}")
+    click.echo("短信:")
+    for m in data["messages"]:
+        arrow = f"<- {m['from']}" if m["direction"] == "in" else f"-> {m['to']} [{m['kind']}] {m['status']}"
+        click.echo(f"  {m['at']} {arrow}: {m['body']}")
+
+
+# -- processes -----------------------------------------------------------------------------------
+@command()
+@click.option("--burst", is_flag=True, help="drain the queues, then exit")
+@click.option("--fork/--no-fork", default=False, help="fork a work horse per job (default: run jobs in-process)")
+def worker(burst, fork):
+    """Run an RQ worker on the inbound, outbound and sweeps queues."""
+    from rq import Queue, SimpleWorker, Worker
+    from sqlalchemy.orm import configure_mappers
+
+    from workers.queues import ALL_QUEUES
+
+    rt = _rt()
+    configure_mappers()
+    rt.classifier.classify("预热")  # load jieba and the domain dictionary once, before any fork
+    worker_class = Worker if fork else SimpleWorker
+    connection = rt.redis
+    w = worker_class([Queue(name, connection=connection) for name in ALL_QUEUES], connection=connection)
+    w.work(burst=burst, with_scheduler=not burst, logging_level=os.environ.get("GRIDLINE_LOG_LEVEL", "INFO"))
+
+
+@command()
+def scheduler():
+    """Enqueue periodic sweeps (safe to run twice: each tick is claimed once)."""
+    from workers.schedule import run_scheduler
+
+    stopping = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__("now", True))
+    try:
+        run_scheduler(_rt().redis, stop=lambda: stopping["now"])
+    except KeyboardInterrupt:
+        pass
+
+
+@command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", "processes", default=2, show_default=True, type=int, help="gunicorn worker processes")
+def serve(host, port, processes):
+    """Serve the web app with gunicorn (gateway.wsgi:app)."""
+    _app()  # fail here, with one clear line, on bad configuration
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers",
+                              str(processes), "--access-logfile", "-", "--log-level", "warning", "gateway.wsgi:app"])
+
+
+@command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def dev(host, port):
+    """Run web, worker and scheduler together (Ctrl-C stops all three)."""
+    rt = _rt()
+    started_redis = rt.embedded_redis.start() if rt.embedded_redis else False
+    exe = [sys.executable, "-m", "gateway.cli"]
+    children = [
+        subprocess.Popen(exe + ["serve", "--host", host, "--port", str(port)]),
+        subprocess.Popen(exe + ["worker"]),
+        subprocess.Popen(exe + ["scheduler"]),
+    ]
+    click.echo(f"Gridline 已启动: http://{host}:{port}/healthz  （Ctrl-C 停止）")
+    click.echo(f"试一试: gridline sms simulate --from 13805710001 \"村东头两伙人打起来了\" && sleep 1 && gridline outbox")
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        _fail("一个子进程退出了，正在停止其余进程", 1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if started_redis:
+            rt.embedded_redis.stop()
+
+
+def main():
+    cli(prog_name="gridline")
+
+
+if __name__ == "__main__":
+    main()

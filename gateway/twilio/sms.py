@@ -1,0 +1,116 @@
+"""Inbound SMS and delivery status webhooks. Thin: check the signature, store, commit, enqueue,
+answer. Everything else happens in workers."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import redis
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models import STATUS_RANK, InboundMessage, OptOut, OutboundMessage, utcnow
+from models.phones import mask, try_e164
+from workers.jobs.inbound import process_inbound
+
+from .signature import SignatureChecker
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio_sms", __name__, url_prefix="/twilio/sms")
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+def twiml(status: int = 200) -> Response:
+    return Response(EMPTY_TWIML, status=status, mimetype="text/xml")
+
+
+def _runtime():
+    return current_app.extensions["gridline"]
+
+
+def _checker() -> SignatureChecker:
+    checker = current_app.extensions.get("gridline.signature")
+    if checker is None:
+        settings = current_app.config["GRIDLINE_SETTINGS"]
+        checker = current_app.extensions["gridline.signature"] = SignatureChecker(settings.twilio_auth_token, settings.public_url)
+    return checker
+
+
+def _insert(engine, values: dict):
+    dialect = engine.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(InboundMessage.__table__).values(**values)
+        .on_conflict_do_nothing(index_elements=["provider_sid"])
+        .returning(InboundMessage.__table__.c.id)
+    )
+
+
+def store_inbound(rt, form, channel: str = "sms") -> tuple[int | None, str]:
+    """Store a webhook's message once per MessageSid. (id or None for a duplicate, outcome)."""
+    params = {key: form.get(key) for key in form.keys()}
+    sid = (params.get("MessageSid") or params.get("SmsSid") or "").strip()
+    from_raw = params.get("From") or ""
+    values = {
+        "channel": channel, "from_raw": from_raw[:64], "from_phone": try_e164(from_raw),
+        "to": (params.get("To") or "")[:32], "body": params.get("Body") or "", "params": params,
+        "status": "received", "attempts": 0, "received_at": utcnow(), "outcome_note": "",
+    }
+    if not sid or len(sid) > 64:
+        values.update(provider_sid=f"malformed-{uuid.uuid4().hex}", status="rejected", outcome="malformed",
+                      outcome_note="缺少或无效的 MessageSid", processed_at=utcnow())
+    else:
+        values["provider_sid"] = sid
+    with rt.db.engine.begin() as conn:
+        new_id = conn.execute(_insert(rt.db.engine, values)).scalar()
+    return new_id, values.get("outcome") or "stored"
+
+
+@bp.post("")
+def inbound_sms():
+    if not _checker().valid(request):
+        log.warning("sms webhook rejected: bad or missing signature remote=%s", request.remote_addr)
+        abort(403)
+    rt = _runtime()
+    message_id, outcome = store_inbound(rt, request.form)
+    if outcome == "malformed":
+        log.warning("sms webhook malformed: no MessageSid from=%s", mask(try_e164(request.form.get("From"))))
+        return twiml(400)
+    if message_id is None:
+        log.info("sms webhook duplicate sid=%s", request.form.get("MessageSid"))
+        return twiml()
+    try:
+        process_inbound.enqueue(rt.redis, message_id)
+    except (redis.RedisError, OSError) as exc:
+        # Stored and committed: the inbound sweep enqueues it once Redis answers again.
+        log.error("sms stored but not enqueued id=%s error=%s", message_id, exc)
+    return twiml()
+
+
+@bp.post("/status")
+def delivery_status():
+    if not _checker().valid(request):
+        abort(403)
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
+    error_code = request.form.get("ErrorCode") or None
+    if not sid or status not in STATUS_RANK:
+        return twiml(400)
+    lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+    rt = _runtime()
+    with rt.db.session() as session:
+        values = {"status": status, "updated_at": utcnow()}
+        if error_code:
+            values["error_code"] = error_code
+        updated = session.execute(
+            sa.update(OutboundMessage)
+            .where(OutboundMessage.provider_sid == sid, OutboundMessage.status.in_(lower))
+            .values(**values)
+        ).rowcount
+        if error_code == "21610":
+            to = session.scalar(sa.select(OutboundMessage.to).where(OutboundMessage.provider_sid == sid))
+            if to and session.get(OptOut, to) is None:
+                session.add(OptOut(phone=to, source="provider_21610"))
+    log.info("sms status sid=%s status=%s applied=%s", sid, status, bool(updated))
+    return twiml()

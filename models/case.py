@@ -1,0 +1,94 @@
+"""Cases: one resident matter from intake to closure, with its handling and informed teams."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from .area import Area
+from .base import Base, enum, utcnow
+from .team import Team
+
+STATUSES = ("triage", "assigned", "acknowledged", "in_progress", "resolved", "closed", "returned")
+OPEN_STATUSES = ("triage", "assigned", "acknowledged", "in_progress", "returned")
+CHANNELS = ("sms", "voice", "operator", "api")
+URGENCIES = ("urgent", "normal", "low")
+
+# Case numbers are the primary key offset into six digits: 100001, 100002, ... Unique and safe
+# under concurrent creation (the database hands out the key), digits only, at most 8 digits
+# for the first 99.9 million cases.
+NUMBER_BASE = 100000
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (sa.Index("ix_cases_reporter_created", "reporter_phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(enum(*STATUSES, name="case_status"), index=True)
+    category: Mapped[str] = mapped_column(sa.String(48), index=True)
+    subcategory: Mapped[str | None] = mapped_column(sa.String(48))
+    department: Mapped[str | None] = mapped_column(sa.String(48))
+    urgency: Mapped[str] = mapped_column(enum(*URGENCIES, name="case_urgency"), default="normal")
+    confidence: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    channel: Mapped[str] = mapped_column(enum(*CHANNELS, name="case_channel"))
+    reporter_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    reporter_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    resident_id: Mapped[int | None] = mapped_column(sa.ForeignKey("residents.id", ondelete="SET NULL"))
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="RESTRICT"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    classification: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    awaiting: Mapped[str | None] = mapped_column(sa.String(24))  # "location": asked the sender where
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    ack_due_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(sa.DateTime, index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    overdue: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+    area: Mapped[Area | None] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    informed: Mapped[list["CaseTeam"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseTeam.id"
+    )
+
+    @property
+    def number(self) -> str:
+        return str(NUMBER_BASE + self.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @staticmethod
+    def id_from_number(number: str) -> int | None:
+        number = (number or "").strip()
+        if not number.isdigit() or len(number) > 8 or int(number) <= NUMBER_BASE:
+            return None
+        return int(number) - NUMBER_BASE
+
+    @classmethod
+    def by_number(cls, session: Session, number: str) -> "Case | None":
+        case_id = cls.id_from_number(number)
+        return session.get(cls, case_id) if case_id else None
+
+
+class CaseTeam(Base):
+    """A team informed of a case (the handling team is Case.team)."""
+
+    __tablename__ = "case_teams"
+    __table_args__ = (sa.UniqueConstraint("case_id", "team_id", name="case_team"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id", ondelete="RESTRICT"))
+    role: Mapped[str] = mapped_column(sa.String(24), default="informed")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="informed")
+    team: Mapped[Team] = relationship(lazy="joined")

@@ -1,0 +1,1 @@
+"""RQ jobs, queues, periodic sweeps, routing and intake (depends on models and classifier)."""

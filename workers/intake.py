@@ -1,0 +1,332 @@
+"""Intake: an inbound text (SMS now; voice and operator notes use the same door) becomes a case,
+joins one, or ends in a recorded, explained outcome. Called inside one unit of work; the caller
+commits and then enqueues the queued SMS.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from models import Area, Case, CaseEvent, CaseTeam, InboundMessage, Member, OptOut, Resident, Team, utcnow
+from models.phones import mask, mask_local, mask_name
+
+from .conversation import read_intent
+from .deadlines import case_deadlines
+from .locate import AreaName, find_area
+from .notify import Notifier, open_cases_of
+from .routing import RoutingDecision, TeamRef, route_case
+from .texts import excerpt, local_time
+
+log = logging.getLogger(__name__)
+NOTICE_ROLES = ("leader", "member")
+LOCATION_QUESTION_VALID = timedelta(days=1)
+
+
+@dataclass
+class Reporter:
+    phone: str
+    name: str
+    area: Area | None
+    resident: Resident | None
+    member: Member | None
+
+    @property
+    def actor(self) -> str:
+        who = f"网格员 {self.member.name}" if self.member else "居民"
+        return f"{who} {mask(self.phone)}"
+
+
+def record(session: Session, case: Case, type_: str, actor: str, note: str = "", channel: str = "system", **data) -> None:
+    session.add(CaseEvent(case_id=case.id, type=type_, actor=actor, channel=channel, note=note, data=data, at=utcnow()))
+
+
+class Intake:
+    def __init__(self, session: Session, runtime, notifier: Notifier | None = None):
+        self.session = session
+        self.rt = runtime
+        self.policy = runtime.policy
+        self.notifier = notifier or Notifier(session, runtime.provider)
+
+    # -- who is writing ------------------------------------------------------------------
+    def reporter(self, phone: str) -> Reporter:
+        resident = self.session.scalar(sa.select(Resident).where(Resident.phone == phone))
+        member = self.session.scalar(
+            sa.select(Member).where(Member.phone == phone, Member.active.is_(True)).order_by(Member.id).limit(1)
+        )
+        if resident is not None:
+            return Reporter(phone, resident.name, resident.area, resident, member)
+        if member is not None:
+            return Reporter(phone, member.name, member.team.area, None, member)
+        return Reporter(phone, "", None, None, None)
+
+    # -- one inbound message ---------------------------------------------------------------
+    def handle_inbound(self, message: InboundMessage) -> None:
+        policy = self.policy
+        if message.from_phone is None:
+            self._finish(message, "rejected", "invalid_sender", f"发送号码无法识别: {message.from_raw!r}")
+            return
+        phone = message.from_phone
+        open_cases = open_cases_of(self.session, phone)
+        intent = read_intent(message.body, policy.conversation, frozenset(c.number for c in open_cases))
+        channel = message.channel
+
+        if intent.kind == "empty":
+            self.notifier.send(phone, "empty_message", {}, "command_reply", inbound=message)
+            self._finish(message, "rejected", "empty", "空短信，已请发送人描述问题")
+        elif intent.kind == "oversized":
+            limit = policy.conversation.max_body_chars
+            self.notifier.send(phone, "oversized_message", {"limit": limit}, "command_reply", inbound=message)
+            self._finish(message, "rejected", "oversized", f"{len(message.body)} 字，超过 {limit} 字上限")
+        elif intent.kind == "opt_out":
+            self._opt_out(message, phone)
+        elif intent.kind == "opt_in":
+            self._opt_in(message, phone)
+        elif intent.kind == "status":
+            self._status(message, phone, open_cases)
+        elif intent.kind == "case_reply":
+            case = next(c for c in open_cases if c.number == intent.case_number)
+            self._add_to_case(message, case, intent.text or message.body, channel, acknowledge=True)
+        else:
+            self._report(message, phone, intent.text, open_cases, channel)
+
+    def _finish(self, message: InboundMessage, status: str, outcome: str, note: str = "", case: Case | None = None) -> None:
+        message.status = status
+        message.outcome = outcome
+        message.outcome_note = note
+        message.processed_at = utcnow()
+        if case is not None:
+            message.case_id = case.id
+
+    def _opt_out(self, message: InboundMessage, phone: str) -> None:
+        if self.session.get(OptOut, phone) is not None:
+            self._finish(message, "processed", "opted_out", "已是退订状态，不再回复")
+            return
+        self.session.add(OptOut(phone=phone, source="keyword"))
+        self.notifier.forget(phone)
+        self.notifier.send(phone, "opt_out", {}, "opt_out", inbound=message)
+        self._finish(message, "processed", "opted_out", "已退订并发送确认")
+
+    def _opt_in(self, message: InboundMessage, phone: str) -> None:
+        existing = self.session.get(OptOut, phone)
+        if existing is not None:
+            self.session.delete(existing)
+            self.session.flush()
+        self.notifier.forget(phone)
+        self.notifier.send(phone, "opt_in", {}, "opt_in", inbound=message)
+        self._finish(message, "processed", "opted_in", "恢复接收短信")
+
+    def _status(self, message: InboundMessage, phone: str, open_cases: list[Case]) -> None:
+        policy = self.policy
+        if not open_cases:
+            self.notifier.send(phone, "status_none", {}, "status_update", inbound=message)
+        else:
+            lines = "；".join(
+                policy.templates["status_line"].format(
+                    number=c.number, status=policy.status_labels.get(c.status, c.status),
+                    team=c.team.name if c.team else "待分派", due=local_time(c.due_at),
+                )
+                for c in open_cases[:3]
+            )
+            self.notifier.send(phone, "status_reply", {"lines": lines}, "status_update", inbound=message)
+        self._finish(message, "processed", "status_query", f"{len(open_cases)} 件办理中")
+
+    # -- reports -------------------------------------------------------------------------
+    def _report(self, message: InboundMessage, phone: str, text: str, open_cases: list[Case], channel: str) -> None:
+        now = utcnow()
+        window = self.policy.conversation.join_window
+        latest = open_cases[0] if open_cases else None
+        if latest is not None and latest.awaiting == "location" and now - latest.created_at <= LOCATION_QUESTION_VALID:
+            self._location_answer(message, latest, text, within_window=now - latest.last_message_at <= window)
+            return
+        if latest is not None and now - latest.last_message_at <= window:
+            self._add_to_case(message, latest, text, channel, acknowledge=False)
+            return
+        reporter = self.reporter(phone)
+        case = self.open_case(reporter, text, channel, inbound=message)
+        self._finish(message, "processed", "case_opened", f"案件 {case.number}", case)
+
+    def _add_to_case(self, message: InboundMessage, case: Case, text: str, channel: str, acknowledge: bool) -> None:
+        case.text = f"{case.text}\n{text}"
+        case.last_message_at = utcnow()
+        record(self.session, case, "resident_message", f"居民 {mask(case.reporter_phone)}", excerpt(text, 200), channel)
+        if case.category == "unclassified" and case.area_id is not None:
+            self._reclassify_and_route(case)
+        elif case.team is not None:
+            self._notify_team(case, "case_addition", {"number": case.number, "excerpt": excerpt(text, self.policy.conversation.excerpt_chars)},
+                              "team_notice", leaders_only=True)
+        if acknowledge:
+            self.notifier.send(case.reporter_phone, "addition_receipt", {"number": case.number}, "command_reply", case, message)
+        self._finish(message, "processed", "case_joined", f"并入案件 {case.number}", case)
+
+    def _location_answer(self, message: InboundMessage, case: Case, text: str, within_window: bool) -> None:
+        area_id = find_area(text, self._area_names())
+        case.text = f"{case.text}\n{text}"
+        case.last_message_at = utcnow()
+        actor = f"居民 {mask(case.reporter_phone)}"
+        record(self.session, case, "resident_message", actor, excerpt(text, 200), message.channel)
+        if area_id is not None:
+            area = self.session.get(Area, area_id)
+            case.area_id, case.area, case.awaiting = area.id, area, None
+            record(self.session, case, "located", actor, f"居民回复所在区域：{area.name}")
+            self._reclassify_and_route(case, located=True)
+            self._finish(message, "processed", "location_answer", f"定位到 {area.name}", case)
+        elif within_window:
+            self._finish(message, "processed", "case_joined", f"并入案件 {case.number}（仍待确认区域）", case)
+        else:
+            case.awaiting = None
+            record(self.session, case, "location_unknown", "系统", "未能识别居民回复的地址，留待人工分派")
+            team = case.team.name if case.team else "区指挥中心"
+            self.notifier.send(case.reporter_phone, "location_unknown", {"number": case.number, "team": team},
+                               "command_reply", case, message)
+            self._finish(message, "processed", "location_unknown", "地址未识别，人工分派", case)
+
+    def _area_names(self) -> list[AreaName]:
+        areas = self.session.scalars(sa.select(Area)).all()
+        by_id = {a.id: a for a in areas}
+
+        def depth(area: Area) -> int:
+            d, node = 0, area
+            while node.parent_id is not None and node.parent_id in by_id and d < 20:
+                d, node = d + 1, by_id[node.parent_id]
+            return d
+
+        return [AreaName(a.id, name, depth(a)) for a in areas for name in a.names()]
+
+    # -- opening and routing a case --------------------------------------------------------
+    def open_case(self, reporter: Reporter, text: str, channel: str, inbound: InboundMessage | None = None,
+                  extra_event: tuple[str, str] | None = None) -> Case:
+        now = utcnow()
+        area = reporter.area
+        located_from_text = False
+        if area is None:
+            area_id = find_area(text, self._area_names())
+            if area_id is not None:
+                area, located_from_text = self.session.get(Area, area_id), True
+        case = Case(
+            status="triage", category="unclassified", urgency="normal", channel=channel, text=text,
+            reporter_phone=reporter.phone, reporter_name=reporter.name,
+            resident_id=reporter.resident.id if reporter.resident else None,
+            area_id=area.id if area else None, area=area, created_at=now, last_message_at=now, updated_at=now,
+            classification={},
+        )
+        self.session.add(case)
+        self.session.flush()
+        record(self.session, case, "received", reporter.actor, excerpt(text, 200), channel,
+               inbound_id=inbound.id if inbound else None)
+        if extra_event:
+            record(self.session, case, extra_event[0], reporter.actor, extra_event[1], channel)
+        if located_from_text:
+            record(self.session, case, "located", "系统", f"根据内容定位到 {area.name}")
+        self._classify(case)
+        decision = self._route(case, area_known=area is not None)
+        self._apply_routing(case, decision, now)
+        if area is None:
+            case.awaiting = "location"
+            self.notifier.send(reporter.phone, "receipt_triage", {"number": case.number}, "receipt", case, inbound)
+        else:
+            self._send_receipt(case, "receipt", inbound)
+        log.info("case opened number=%s category=%s team=%s reporter=%s", case.number, case.category,
+                 case.team.code if case.team else None, mask(reporter.phone))
+        return case
+
+    def _classify(self, case: Case) -> None:
+        result = self.rt.classifier.classify(case.text)
+        case.category, case.subcategory, case.department = result.category, result.subcategory, result.department
+        case.urgency, case.confidence = result.urgency, round(result.confidence, 3)
+        explained = result.to_dict()
+        explained.pop("tokens", None)
+        case.classification = explained
+        words = "、".join(f"{m.keyword}({m.weight:g})" for m in result.matched[:6]) or "无"
+        record(self.session, case, "classified", "系统",
+               f"{self._category_label(case)}，紧急程度 {self.policy.urgency_labels.get(case.urgency, case.urgency)}，"
+               f"置信度 {result.confidence:.2f}，关键词 {words}")
+
+    def _reclassify_and_route(self, case: Case, located: bool = False) -> None:
+        before = (case.category, case.team_id)
+        self._classify(case)
+        decision = self._route(case, area_known=True)
+        if (case.category, decision.handler.id if decision.handler else None) != before or located:
+            self._apply_routing(case, decision, utcnow())
+            if located:
+                self._send_receipt(case, "receipt_located", None)
+
+    def _route(self, case: Case, area_known: bool) -> RoutingDecision:
+        lineage = [a.id for a in case.area.lineage()] if case.area else []
+        if not lineage:
+            lineage = list(self.session.scalars(sa.select(Area.id).where(Area.parent_id.is_(None)).order_by(Area.id)))
+        teams = self.session.scalars(sa.select(Team).where(Team.area_id.in_(lineage))).all()
+        teams_by_area: dict[int, list[TeamRef]] = {}
+        for team in sorted(teams, key=lambda t: t.id):
+            teams_by_area.setdefault(team.area_id, []).append(TeamRef(team.id, team.code, team.name, team.kind, team.area_id))
+        return route_case(case.category, case.department, case.urgency, lineage, teams_by_area, self.policy, area_known)
+
+    def _apply_routing(self, case: Case, decision: RoutingDecision, now) -> None:
+        case.team_id = decision.handler.id if decision.handler else None
+        case.team = self.session.get(Team, case.team_id) if case.team_id else None
+        case.status = "triage" if decision.triage or case.team is None else "assigned"
+        case.ack_due_at, case.due_at = case_deadlines(now, case.category, case.urgency, self.policy)
+        known = {ct.team_id for ct in case.informed}
+        for ref in decision.informed:
+            if ref.id not in known:
+                case.informed.append(CaseTeam(team_id=ref.id, role="informed"))
+        self.session.flush()
+        note = f"交 {case.team.name} 办理" if case.team else "无可分派团队，待人工处理"
+        if decision.informed:
+            note += "；知会 " + "、".join(t.name for t in decision.informed)
+        if decision.notes:
+            note += "（" + "；".join(decision.notes) + "）"
+        record(self.session, case, "triage" if case.status == "triage" else "assigned", "系统", note,
+               team=case.team.code if case.team else None, informed=[t.code for t in decision.informed])
+        self._notify_team(case, "team_notice", self._notice_params(case), "team_notice")
+        informed_params = self._notice_params(case)
+        for ref in decision.informed:
+            for member in self._members(ref.id, leaders_only=True):
+                self.notifier.send(member.phone, "informed_notice", informed_params, "team_notice", case)
+
+    def _category_label(self, case: Case) -> str:
+        labels = self.rt.rules.classifier.labels()
+        if case.category == "unclassified":
+            return self.policy.unclassified_label
+        label = labels.get(case.category, case.category)
+        return f"{label}·{labels[case.subcategory]}" if case.subcategory in labels else label
+
+    def _notice_params(self, case: Case) -> dict:
+        return {
+            "number": case.number,
+            "category": self._category_label(case),
+            "urgent_tag": "·紧急" if case.urgency == "urgent" else "",
+            "area": case.area.name if case.area else "区域未知",
+            "reporter": mask_name(case.reporter_name),
+            "phone": mask_local(case.reporter_phone),
+            "excerpt": excerpt(case.text.replace("\n", " "), self.policy.conversation.excerpt_chars),
+            "ack_due": local_time(case.ack_due_at),
+            "due": local_time(case.due_at),
+            "team": case.team.name if case.team else "区指挥中心",
+        }
+
+    def _members(self, team_id: int, leaders_only: bool = False) -> list[Member]:
+        roles = ("leader",) if leaders_only else NOTICE_ROLES
+        members = self.session.scalars(
+            sa.select(Member).where(Member.team_id == team_id, Member.active.is_(True), Member.role.in_(roles))
+            .order_by(Member.id)
+        ).all()
+        if leaders_only and not members:  # a team without a leader still hears about its cases
+            return self._members(team_id, leaders_only=False)
+        return list(members)
+
+    def _notify_team(self, case: Case, template: str, params: dict, kind: str, leaders_only: bool = False) -> None:
+        if case.team_id is None:
+            return
+        for member in self._members(case.team_id, leaders_only):
+            self.notifier.send(member.phone, template, params, kind, case)
+
+    def _send_receipt(self, case: Case, template: str, inbound: InboundMessage | None) -> None:
+        if not case.reporter_phone:
+            return
+        params = {"number": case.number, "team": case.team.name if case.team else "区指挥中心",
+                  "due": local_time(case.due_at), "area": case.area.name if case.area else ""}
+        self.notifier.send(case.reporter_phone, template, params, "receipt", case, inbound)

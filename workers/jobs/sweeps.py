@@ -1,0 +1,71 @@
+"""Periodic sweeps: nothing stored is ever left behind.
+
+- inbound messages still 'received' a while after arrival (Redis was down, a worker died) are
+  enqueued again; processing is idempotent;
+- outbound messages 'pending' and due (never enqueued, or waiting for a retry), or stuck in
+  'sending' (a worker died mid-send), are sent again.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from models import InboundMessage, OutboundMessage, utcnow
+
+from .. import runtime
+from ..queues import SWEEPS, job
+from .inbound import process_inbound
+from .outbound import send_outbound
+
+log = logging.getLogger(__name__)
+INBOUND_GRACE = timedelta(seconds=20)
+SENDING_STUCK = timedelta(minutes=5)
+BATCH = 500
+
+
+@job(SWEEPS, timeout=300, retries=0)
+def sweep_inbound(grace_seconds: float | None = None) -> int:
+    rt = runtime.get()
+    grace = INBOUND_GRACE if grace_seconds is None else timedelta(seconds=grace_seconds)
+    with rt.db.session() as session:
+        ids = list(session.scalars(
+            sa.select(InboundMessage.id)
+            .where(InboundMessage.status == "received", InboundMessage.received_at <= utcnow() - grace)
+            .order_by(InboundMessage.id).limit(BATCH)
+        ))
+    if ids:
+        with rt.redis.pipeline() as pipe:
+            for message_id in ids:
+                process_inbound.enqueue(rt.redis, message_id, pipeline=pipe)
+            pipe.execute()
+        log.info("sweep re-enqueued inbound=%d", len(ids))
+    return len(ids)
+
+
+@job(SWEEPS, timeout=300, retries=0)
+def sweep_outbound(grace_seconds: float | None = None) -> int:
+    rt = runtime.get()
+    now = utcnow()
+    grace = timedelta(seconds=20 if grace_seconds is None else grace_seconds)
+    with rt.db.session() as session:
+        session.execute(
+            sa.update(OutboundMessage)
+            .where(OutboundMessage.status == "sending", OutboundMessage.updated_at <= now - SENDING_STUCK)
+            .values(status="pending", next_attempt_at=None)
+        )
+        ids = list(session.scalars(
+            sa.select(OutboundMessage.id).where(
+                OutboundMessage.status == "pending",
+                sa.or_(
+                    OutboundMessage.next_attempt_at <= now,
+                    sa.and_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.created_at <= now - grace),
+                ),
+            ).order_by(OutboundMessage.id).limit(BATCH)
+        ))
+    for start in range(0, len(ids), 50):
+        send_outbound.enqueue(rt.redis, ids[start:start + 50])
+    if ids:
+        log.info("sweep re-enqueued outbound=%d", len(ids))
+    return len(ids)

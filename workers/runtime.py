@@ -1,0 +1,76 @@
+"""The per-process context every job and request uses: settings, database, Redis, rules,
+classifier and SMS provider. Built once per process (`init`), before any fork."""
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+from models.db import Database
+
+from .policy import Rules, load_rules
+from .redis_conn import EmbeddedRedis, connect
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, rules: Rules | None = None):
+        self.settings = settings
+        self.rules = rules or load_rules(settings.rules_path)
+        self.db = Database(settings.database_url)
+
+    @cached_property
+    def redis(self):
+        return connect(self.settings.redis_url, self.settings.instance_path)
+
+    @cached_property
+    def embedded_redis(self) -> EmbeddedRedis | None:
+        return EmbeddedRedis(self.settings.instance_path) if self.settings.embedded_redis else None
+
+    @cached_property
+    def classifier(self):
+        from classifier import Classifier
+
+        return Classifier(self.rules.classifier, cache_dir=self.settings.instance_path / "jieba")
+
+    @cached_property
+    def provider(self):
+        from .providers import make_provider
+
+        return make_provider(self.settings, self.rules.policy)
+
+    @property
+    def policy(self):
+        return self.rules.policy
+
+    def close(self) -> None:
+        self.db.dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()
+
+
+_current: Runtime | None = None
+
+
+def init(settings: Settings, rules: Rules | None = None) -> Runtime:
+    global _current
+    if _current is not None:
+        _current.close()
+    _current = Runtime(settings, rules)
+    return _current
+
+
+def get() -> Runtime:
+    if _current is None:
+        from .settings import load_settings
+
+        return init(load_settings())
+    return _current
+
+
+def reset() -> None:
+    global _current
+    if _current is not None:
+        _current.close()
+    _current = None
