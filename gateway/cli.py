@@ -2,6 +2,7 @@
 JSON document."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -31,9 +32,13 @@ def _app():
     from . import create_app
 
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as exc:
         _fail(f"配置错误 {exc}")
+    # An embedded Redis started by this command is stopped when it exits (its queue is kept on
+    # disk); `gridline dev` starts one for all its children first.
+    atexit.register(lambda: app.extensions["gridline"].close(stop_embedded=True))
+    return app
 
 
 def _rt():
@@ -337,6 +342,9 @@ def worker(burst, fork):
 
     from workers.queues import ALL_QUEUES
 
+    from .logs import configure_logging
+
+    configure_logging("INFO")
     rt = _rt()
     configure_mappers()
     rt.classifier.classify("预热")  # load jieba and the domain dictionary once, before any fork
@@ -351,6 +359,9 @@ def scheduler():
     """Enqueue periodic sweeps (safe to run twice: each tick is claimed once)."""
     from workers.schedule import run_scheduler
 
+    from .logs import configure_logging
+
+    configure_logging("INFO")
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__("now", True))
     try:

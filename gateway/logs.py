@@ -7,11 +7,12 @@ import os
 _configured = False
 
 
-def configure_logging() -> None:
+def configure_logging(default: str = "WARNING") -> None:
+    """One-off commands log warnings; long-running processes pass default="INFO"."""
     global _configured
-    if _configured:
-        return
-    _configured = True
-    level = os.environ.get("GRIDLINE_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    level = os.environ.get("GRIDLINE_LOG_LEVEL", default).upper()
+    if not _configured:
+        _configured = True
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger().setLevel(getattr(logging, level, logging.WARNING))
+    logging.getLogger("alembic").setLevel(logging.WARNING)

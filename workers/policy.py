@@ -72,6 +72,7 @@ class Policy:
     signature: str
     routes: dict[str, Route]
     triage_kind: str
+    fallbacks: dict[str, tuple[str, ...]]
     deadlines: dict[str, dict[str, Deadline]]  # category or "default" -> urgency -> Deadline
     conversation: Conversation
     templates: dict[str, str]
@@ -113,8 +114,11 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
     for key in sorted(categories | {"unclassified"}):
         if key not in routing:
             check.error(("routing",), f"no route for category {key!r}")
+    fallbacks: dict[str, tuple[str, ...]] = {}
+    for kind, chain in check.mapping(routing.get("fallback"), ("routing", "fallback"), required=False).items():
+        fallbacks[kind] = tuple(check.text_list(chain, ("routing", "fallback", kind)))
     for key, body in routing.items():
-        if key == "triage":
+        if key in ("triage", "fallback"):
             continue
         path = ("routing", key)
         if key not in categories and key != "unclassified":
@@ -197,6 +201,7 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
         signature=signature,
         routes=routes,
         triage_kind=triage_kind,
+        fallbacks=fallbacks,
         deadlines=deadlines,
         conversation=conversation,
         templates=templates,

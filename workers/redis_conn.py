@@ -48,8 +48,11 @@ class EmbeddedRedis:
                     "--pidfile", str(self.pidfile),
                     "--logfile", str(self.directory / "redis.log"),
                     "--daemonize", "yes",
+                    # Jobs survive a restart of the embedded server (the database stays the
+                    # truth: sweeps re-enqueue anything a lost queue held).
                     "--save", "",
-                    "--appendonly", "no",
+                    "--appendonly", "yes",
+                    "--appendfsync", "everysec",
                 ],
                 check=True,
             )

@@ -53,6 +53,11 @@ def route_case(
     route = policy.route(category)
     handler = nearest_team(route.handler, lineage, teams_by_area)
     triage = route.handler == policy.triage_kind
+    for fallback in policy.fallbacks.get(route.handler, ()) if handler is None else ():
+        handler = nearest_team(fallback, lineage, teams_by_area)
+        if handler is not None:
+            notes.append(f"无 {route.handler} 团队，由 {handler.name} 办理")
+            break
     if handler is None:
         notes.append(f"未找到 {route.handler} 类型的团队，转指挥中心分派")
         handler, triage = triage_team, True

@@ -20,9 +20,13 @@ class Runtime:
         self.rules = rules or load_rules(settings.rules_path)
         self.db = Database(settings.database_url)
 
+    started_embedded_redis = False
+
     @cached_property
     def redis(self):
-        return connect(self.settings.redis_url, self.settings.instance_path)
+        if self.embedded_redis is not None:
+            self.started_embedded_redis = self.embedded_redis.start()
+        return connect(self.settings.redis_url, self.settings.instance_path, start_embedded=False)
 
     @cached_property
     def embedded_redis(self) -> EmbeddedRedis | None:
@@ -30,9 +34,7 @@ class Runtime:
 
     @cached_property
     def classifier(self):
-        from classifier import Classifier
-
-        return Classifier(self.rules.classifier, cache_dir=self.settings.instance_path / "jieba")
+        return shared_classifier(self.rules, self.settings)
 
     @cached_property
     def provider(self):
@@ -44,10 +46,28 @@ class Runtime:
     def policy(self):
         return self.rules.policy
 
-    def close(self) -> None:
+    def close(self, stop_embedded: bool = False) -> None:
+        """Release connections; with stop_embedded, also stop an embedded Redis this process started."""
         self.db.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
+        if stop_embedded and self.started_embedded_redis:
+            self.embedded_redis.stop()
+            self.started_embedded_redis = False
+
+
+_classifiers: dict = {}
+
+
+def shared_classifier(rules: Rules, settings: Settings):
+    """One classifier per rules file content per process: building one loads jieba (~0.8 s)."""
+    from classifier import Classifier
+
+    key = (str(rules.path), rules.path.stat().st_mtime_ns)
+    if key not in _classifiers:
+        _classifiers.clear()
+        _classifiers[key] = Classifier(rules.classifier, cache_dir=settings.instance_path / "jieba")
+    return _classifiers[key]
 
 
 _current: Runtime | None = None

@@ -1,0 +1,42 @@
+# Gridline: the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+PYTEST_ARGS ?=
+
+.PHONY: run test install bench bench-ingest bench-classify clean
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Gridline needs Python 3.11 or newer (python3.11 not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Virtualenv, install, migrate, demo data, then web + worker + scheduler on the embedded default.
+run: install
+	$(BIN)/gridline rules check
+	$(BIN)/gridline db upgrade
+	$(BIN)/gridline demo
+	$(BIN)/gridline dev
+
+# The whole suite. GRIDLINE_TEST_DATABASE_URL / GRIDLINE_TEST_REDIS_URL select PostgreSQL and
+# Redis; without them the suite runs on SQLite and an embedded Redis.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: bench-ingest bench-latency
+
+bench-ingest: install
+	$(BIN)/python bench/ingest.py
+
+bench-latency: install
+	$(BIN)/python bench/latency.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache *.egg-info
