@@ -208,6 +208,6 @@ def test_every_inbound_message_has_an_outcome(phone, rt, demo):
                          (RESIDENT_XINHE, "TD"), (RESIDENT_XINHE, "START")]:
         phone.text(sender, body)
     with rt.db.session() as session:
-        rows = session.scalars(sa.select(InboundMessage)).all()
+        rows = session.scalars(sa.select(InboundMessage).order_by(InboundMessage.id)).all()
     assert [r.outcome for r in rows] == ["case_opened", "status_query", "invalid_sender", "empty", "opted_out", "opted_in"]
     assert all(r.processed_at is not None for r in rows)

@@ -49,6 +49,8 @@ class Runtime:
     def close(self, stop_embedded: bool = False) -> None:
         """Release connections; with stop_embedded, also stop an embedded Redis this process started."""
         self.db.dispose()
+        if "provider" in self.__dict__:
+            self.provider.close()
         if "redis" in self.__dict__:
             self.redis.close()
         if stop_embedded and self.started_embedded_redis:

@@ -44,5 +44,8 @@ class Provider(ABC):
     def render(self, template: str, params: dict) -> str:
         return self.policy.signature + render(self.policy, template, params)
 
+    def close(self) -> None:
+        """Release connections (the Twilio provider keeps an HTTP session)."""
+
     @abstractmethod
     def send(self, message_id: int, to: str, body: str) -> SendResult: ...

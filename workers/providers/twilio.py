@@ -43,6 +43,11 @@ class TwilioProvider(Provider):
         self.sender = settings.short_number
         self.status_callback = f"{settings.public_url}/twilio/sms/status" if settings.public_url else None
 
+    def close(self) -> None:
+        session = getattr(self.client.http_client, "session", None)
+        if session is not None:
+            session.close()
+
     def send(self, message_id: int, to: str, body: str) -> SendResult:
         kwargs = {"to": to, "body": body, "validity_period": VALIDITY_SECONDS}
         if self.sender.startswith("MG"):
