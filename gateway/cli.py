@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
+from sqlalchemy.orm import selectinload
 
 from workers.settings import ConfigError, load_settings
 
@@ -89,6 +90,9 @@ def _import_file(kind: str, path: str, as_json: bool) -> None:
     kinds.discard("department")
     with rt.db.session() as session:
         report = import_rows(session, kind, rows, kinds)
+    from workers import directory
+
+    directory.invalidate()  # this process routes with the new data at once; workers within 30 s
     if as_json:
         _echo_json(report.to_dict())
         return
@@ -286,7 +290,7 @@ def cases(as_json, status, phone, limit):
         except InvalidPhone as exc:
             _fail(f"--phone: {exc}")
     with _rt().db.session() as session:
-        data = [case_summary(c) for c in session.scalars(query).unique().all()]
+        data = [case_summary(c) for c in session.scalars(query.options(selectinload(Case.area), selectinload(Case.team))).all()]
     if as_json:
         _echo_json(data)
         return

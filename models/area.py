@@ -22,7 +22,7 @@ class Area(Base):
     aliases: Mapped[str] = mapped_column(sa.String(512), default="")  # "|"-separated other names
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
-    parent: Mapped["Area | None"] = relationship(remote_side=[id], lazy="joined", join_depth=6)
+    parent: Mapped["Area | None"] = relationship(remote_side=[id])
 
     def names(self) -> list[str]:
         return [self.name] + [a for a in self.aliases.split("|") if a]

@@ -52,8 +52,8 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     overdue: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
-    area: Mapped[Area | None] = relationship(lazy="joined")
-    team: Mapped[Team | None] = relationship(lazy="joined")
+    area: Mapped[Area | None] = relationship()
+    team: Mapped[Team | None] = relationship()
     informed: Mapped[list["CaseTeam"]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseTeam.id"
     )
@@ -92,4 +92,4 @@ class CaseTeam(Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="informed")
-    team: Mapped[Team] = relationship(lazy="joined")
+    team: Mapped[Team] = relationship()

@@ -31,17 +31,43 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+            # No pre-ping: it costs a round trip per checkout on the webhook's hot path; recycling
+            # and psycopg's own error on a dead connection (the request fails, Twilio retries) suffice.
+            kwargs.update(pool_size=5, max_overflow=10, pool_recycle=600)
         self.engine = sa.create_engine(url, **kwargs)
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             # pysqlite's own BEGIN handling defers locks; emit BEGIN ourselves so that the first
             # write in a transaction takes the lock and a SELECT never upgrades under us.
             sa.event.listen(self.engine, "connect", _disable_pysqlite_begin)
-            sa.event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool, no transaction: for single statements that must be durable on return.
+        self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # A forked child (RQ work horse, gunicorn worker) must not reuse the parent's sockets.
         os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
+
+    def insert_returning(self, sql: str, params: dict):
+        """Run one driver-level INSERT ... RETURNING in autocommit and return the first column
+        (None when nothing was inserted). The webhook's hot path: one round trip, no
+        transaction, no ORM or statement processing."""
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        postgres = not self.is_sqlite
+        try:
+            if postgres:
+                driver.autocommit = True
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+            return row[0] if row else None
+        finally:
+            if postgres:
+                driver.autocommit = False
+            raw.close()
 
     @property
     def dialect(self) -> str:
@@ -73,6 +99,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_begin(conn) -> None:
+    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        conn.exec_driver_sql("BEGIN")
 
 
 def _disable_pysqlite_begin(dbapi_connection, _record) -> None:

@@ -20,7 +20,7 @@ class Resident(Base):
     address: Mapped[str] = mapped_column(sa.String(256), default="")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
-    area: Mapped[Area] = relationship(lazy="joined")
+    area: Mapped[Area] = relationship()
 
 
 class OptOut(Base):

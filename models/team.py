@@ -28,7 +28,7 @@ class Team(Base):
     area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
-    area: Mapped[Area] = relationship(lazy="joined")
+    area: Mapped[Area] = relationship()
     members: Mapped[list["Member"]] = relationship(back_populates="team", order_by="Member.id")
 
     @property

@@ -120,9 +120,12 @@ def _empty_tables(db: Database) -> None:
 def app(settings):
     from gateway import create_app
 
+    from workers import directory
+
     app = create_app(settings)
     rt = app.extensions["gridline"]
     _empty_tables(rt.db)
+    directory.invalidate()
     rt.redis.flushdb()
     yield app
     runtime_module.reset()
@@ -148,6 +151,9 @@ def demo(rt):
         for kind in ("areas", "teams", "members", "residents"):
             report = import_rows(session, kind, read_rows(kind, DEMO / f"{kind}.csv"), STOCK_TEAM_KINDS)
             assert not report.rejected, report.rejected
+    from workers import directory
+
+    directory.invalidate()
     return rt
 
 
@@ -223,7 +229,10 @@ def cases(rt) -> list:
     with rt.db.session() as session:
         from sqlalchemy.orm import selectinload
 
-        return list(session.scalars(sa.select(Case).options(selectinload(Case.informed)).order_by(Case.id)).unique())
+        from models import CaseTeam
+
+        loads = (selectinload(Case.informed).selectinload(CaseTeam.team), selectinload(Case.area), selectinload(Case.team))
+        return list(session.scalars(sa.select(Case).options(*loads).order_by(Case.id)).unique())
 
 
 def events(rt, case_id: int) -> list[str]:

@@ -18,7 +18,8 @@ from .conversation import read_intent
 from .deadlines import case_deadlines
 from .locate import AreaName, find_area
 from .notify import Notifier, open_cases_of
-from .routing import RoutingDecision, TeamRef, route_case
+from . import directory
+from .routing import RoutingDecision, route_case
 from .texts import excerpt, local_time
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class Intake:
             self._finish(message, "processed", "opted_out", "已是退订状态，不再回复")
             return
         self.session.add(OptOut(phone=phone, source="keyword"))
-        self.notifier.forget(phone)
+        self.session.flush()
         self.notifier.send(phone, "opt_out", {}, "opt_out", inbound=message)
         self._finish(message, "processed", "opted_out", "已退订并发送确认")
 
@@ -115,7 +116,6 @@ class Intake:
         if existing is not None:
             self.session.delete(existing)
             self.session.flush()
-        self.notifier.forget(phone)
         self.notifier.send(phone, "opt_in", {}, "opt_in", inbound=message)
         self._finish(message, "processed", "opted_in", "恢复接收短信")
 
@@ -185,16 +185,7 @@ class Intake:
             self._finish(message, "processed", "location_unknown", "地址未识别，人工分派", case)
 
     def _area_names(self) -> list[AreaName]:
-        areas = self.session.scalars(sa.select(Area)).all()
-        by_id = {a.id: a for a in areas}
-
-        def depth(area: Area) -> int:
-            d, node = 0, area
-            while node.parent_id is not None and node.parent_id in by_id and d < 20:
-                d, node = d + 1, by_id[node.parent_id]
-            return d
-
-        return [AreaName(a.id, name, depth(a)) for a in areas for name in a.names()]
+        return directory.current(self.session).area_names
 
     # -- opening and routing a case --------------------------------------------------------
     def open_case(self, reporter: Reporter, text: str, channel: str, inbound: InboundMessage | None = None,
@@ -255,14 +246,10 @@ class Intake:
                 self._send_receipt(case, "receipt_located", None)
 
     def _route(self, case: Case, area_known: bool) -> RoutingDecision:
-        lineage = [a.id for a in case.area.lineage()] if case.area else []
-        if not lineage:
-            lineage = list(self.session.scalars(sa.select(Area.id).where(Area.parent_id.is_(None)).order_by(Area.id)))
-        teams = self.session.scalars(sa.select(Team).where(Team.area_id.in_(lineage))).all()
-        teams_by_area: dict[int, list[TeamRef]] = {}
-        for team in sorted(teams, key=lambda t: t.id):
-            teams_by_area.setdefault(team.area_id, []).append(TeamRef(team.id, team.code, team.name, team.kind, team.area_id))
-        return route_case(case.category, case.department, case.urgency, lineage, teams_by_area, self.policy, area_known)
+        known = directory.current(self.session)
+        lineage = known.lineage(case.area_id) if case.area_id else sorted(known.roots)
+        return route_case(case.category, case.department, case.urgency, lineage, known.teams_by_area, self.policy,
+                          area_known)
 
     def _apply_routing(self, case: Case, decision: RoutingDecision, now) -> None:
         case.team_id = decision.handler.id if decision.handler else None
@@ -273,7 +260,6 @@ class Intake:
         for ref in decision.informed:
             if ref.id not in known:
                 case.informed.append(CaseTeam(team_id=ref.id, role="informed"))
-        self.session.flush()
         note = f"交 {case.team.name} 办理" if case.team else "无可分派团队，待人工处理"
         if decision.informed:
             note += "；知会 " + "、".join(t.name for t in decision.informed)
@@ -281,11 +267,14 @@ class Intake:
             note += "（" + "；".join(decision.notes) + "）"
         record(self.session, case, "triage" if case.status == "triage" else "assigned", "系统", note,
                team=case.team.code if case.team else None, informed=[t.code for t in decision.informed])
-        self._notify_team(case, "team_notice", self._notice_params(case), "team_notice")
-        informed_params = self._notice_params(case)
-        for ref in decision.informed:
-            for member in self._members(ref.id, leaders_only=True):
-                self.notifier.send(member.phone, "informed_notice", informed_params, "team_notice", case)
+        params = self._notice_params(case)
+        informed_ids = [ref.id for ref in decision.informed]
+        members = self._members_of([case.team_id] + informed_ids if case.team_id else informed_ids)
+        for member in members.get(case.team_id, {}).get("notice", []):
+            self.notifier.send(member.phone, "team_notice", params, "team_notice", case)
+        for team_id in informed_ids:
+            for member in members.get(team_id, {}).get("leaders", []):
+                self.notifier.send(member.phone, "informed_notice", params, "team_notice", case)
 
     def _category_label(self, case: Case) -> str:
         labels = self.rt.rules.classifier.labels()
@@ -307,6 +296,25 @@ class Intake:
             "due": local_time(case.due_at),
             "team": case.team.name if case.team else "区指挥中心",
         }
+
+    def _members_of(self, team_ids: list[int]) -> dict[int, dict[str, list[Member]]]:
+        """Per team: who gets case notices (leaders and members) and who gets brief notes (leaders,
+        or everyone when the team has no leader). One query for all the teams."""
+        rows = self.session.scalars(
+            sa.select(Member).where(Member.team_id.in_(team_ids), Member.active.is_(True)).order_by(Member.id)
+        ).all() if team_ids else []
+        out: dict[int, dict[str, list[Member]]] = {}
+        for member in rows:
+            entry = out.setdefault(member.team_id, {"notice": [], "leaders": [], "all": []})
+            entry["all"].append(member)
+            if member.role in NOTICE_ROLES:
+                entry["notice"].append(member)
+            if member.role == "leader":
+                entry["leaders"].append(member)
+        for entry in out.values():
+            if not entry["leaders"]:
+                entry["leaders"] = entry["notice"] or entry["all"]
+        return out
 
     def _members(self, team_id: int, leaders_only: bool = False) -> list[Member]:
         roles = ("leader",) if leaders_only else NOTICE_ROLES

@@ -12,23 +12,16 @@ ALWAYS_SENT = {"opt_out"}
 
 
 class Notifier:
+    """Collects a unit of work's SMS; opt-outs are checked for all of them in one query when the
+    unit of work hands its messages over (`pending_ids`)."""
+
     def __init__(self, session: Session, provider):
         self.session = session
         self.provider = provider
         self.queued: list[OutboundMessage] = []
-        self._opted_out: dict[str, bool] = {}
-
-    def opted_out(self, phone: str) -> bool:
-        if phone not in self._opted_out:
-            self._opted_out[phone] = self.session.get(OptOut, phone) is not None
-        return self._opted_out[phone]
-
-    def forget(self, phone: str) -> None:
-        self._opted_out.pop(phone, None)
 
     def send(self, to: str, template: str, params: dict, kind: str,
              case: Case | None = None, inbound: InboundMessage | None = None) -> OutboundMessage:
-        suppressed = template not in ALWAYS_SENT and self.opted_out(to)
         message = OutboundMessage(
             to=to,
             template=template,
@@ -38,18 +31,23 @@ class Notifier:
             case_id=case.id if case is not None else None,
             inbound_id=inbound.id if inbound is not None else None,
             provider=self.provider.name,
-            status="suppressed" if suppressed else "pending",
-            error="已退订，不发送" if suppressed else "",
+            status="pending",
+            error="",
             attempts=0,
         )
         self.session.add(message)
-        if not suppressed:
-            self.queued.append(message)
+        self.queued.append(message)
         return message
 
     def pending_ids(self) -> list[int]:
+        """Suppress messages to opted-out phones, write everything, return the ids to send."""
+        phones = {m.to for m in self.queued if m.template not in ALWAYS_SENT}
+        opted_out = set(self.session.scalars(sa.select(OptOut.phone).where(OptOut.phone.in_(phones)))) if phones else set()
+        for message in self.queued:
+            if message.to in opted_out and message.template not in ALWAYS_SENT:
+                message.status, message.error = "suppressed", "已退订，不发送"
         self.session.flush()
-        return [m.id for m in self.queued]
+        return [m.id for m in self.queued if m.status == "pending"]
 
 
 def open_cases_of(session: Session, phone: str) -> list[Case]:

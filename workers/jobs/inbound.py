@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from models import InboundMessage
 
-from .. import runtime
+from .. import inbox, runtime
 from ..intake import Intake
 from ..queues import INBOUND, job
 from .outbound import send_outbound
@@ -18,6 +18,14 @@ log = logging.getLogger(__name__)
 @job(INBOUND, timeout=60, retries=3)
 def process_inbound(message_id: int) -> str:
     rt = runtime.get()
+    outcome, outbound_ids = handle_message(rt, message_id)
+    if outbound_ids:
+        send_outbound.enqueue(rt.redis, outbound_ids)
+    return outcome
+
+
+def handle_message(rt, message_id: int) -> tuple[str, list[int]]:
+    """One message in one unit of work; returns (outcome, ids of SMS to send after commit)."""
     with rt.db.session() as session:
         # Claim first: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) for
         # the whole unit of work, so a duplicate job waits and then finds the message processed.
@@ -28,13 +36,31 @@ def process_inbound(message_id: int) -> str:
             .values(attempts=InboundMessage.attempts + 1)
         ).rowcount
         if not claimed:
-            return "skipped: already processed or unknown"
+            return "skipped: already processed or unknown", []
         message = session.get(InboundMessage, message_id)
         intake = Intake(session, rt)
-        intake.handle_inbound(message)
+        with session.no_autoflush:  # one flush at the end: inserts go out in batches
+            intake.handle_inbound(message)
         outbound_ids = intake.notifier.pending_ids()
-        outcome = message.outcome
-    if outbound_ids:
-        send_outbound.enqueue(rt.redis, outbound_ids)
+        outcome = message.outcome or ""
     log.info("inbound processed id=%s outcome=%s sms=%d", message_id, outcome, len(outbound_ids))
-    return outcome or ""
+    return outcome, outbound_ids
+
+
+@job(INBOUND, timeout=600, retries=0)
+def drain_inbox() -> int:
+    """Process every message id waiting on the inbox list (see workers.inbox)."""
+    rt = runtime.get()
+    inbox.clear_schedule(rt.redis)
+    done = 0
+    while ids := inbox.pop_batch(rt.redis):
+        outbound: list[int] = []
+        for message_id in ids:
+            outbound += handle_message(rt, message_id)[1]
+            done += 1
+            if len(outbound) >= 50:
+                send_outbound.enqueue(rt.redis, outbound)
+                outbound = []
+        if outbound:
+            send_outbound.enqueue(rt.redis, outbound)
+    return done

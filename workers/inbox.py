@@ -1,0 +1,36 @@
+"""The inbound hand-off from the webhook to the workers, batched.
+
+The webhook pushes a stored message's id onto a Redis list and, only when no drain job is
+already waiting, enqueues one RQ `drain_inbox` job (SET NX on a flag). A drain job clears the
+flag first, then pops ids in batches until the list is empty, so a message pushed after that
+schedules a new drain job: under load several drains run on several workers at once, and the
+webhook pays a list push instead of creating an RQ job per SMS.
+
+Nothing depends on Redis keeping the list: a drain killed with popped ids, or a list lost with
+Redis, leaves the messages 'received' in the database, and the inbound sweep enqueues them.
+"""
+from __future__ import annotations
+
+PENDING = "gridline:inbox:pending"
+SCHEDULED = "gridline:inbox:scheduled"
+BATCH = 50
+
+
+def push(connection, message_id: int) -> None:
+    """One round trip; a second one only when a drain job must be scheduled."""
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.rpush(PENDING, message_id)
+        pipe.set(SCHEDULED, "1", nx=True, ex=300)
+        _, scheduled = pipe.execute()
+    if scheduled:
+        from .jobs.inbound import drain_inbox
+
+        drain_inbox.enqueue(connection)
+
+
+def pop_batch(connection, size: int = BATCH) -> list[int]:
+    return [int(v) for v in (connection.lpop(PENDING, size) or [])]
+
+
+def clear_schedule(connection) -> None:
+    connection.delete(SCHEDULED)
