@@ -51,6 +51,17 @@ class Case(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     overdue: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Closed loop (issue 3): satisfaction, reopening, repeats, and the sweeps' one-time claims.
+    rating: Mapped[str | None] = mapped_column(sa.String(24))  # satisfied, basically_satisfied, dissatisfied, no_response
+    rated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    survey_sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    reopen_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    repeat_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(sa.Integer, default=0)
+    ack_reminded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    due_reminded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    ack_escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    due_escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     area: Mapped[Area | None] = relationship()
     team: Mapped[Team | None] = relationship()

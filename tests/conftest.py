@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,29 @@ def _empty_tables(db: Database) -> None:
         raw.close()
 
 
+class Clock:
+    """The product's clock in tests: starts at a given Beijing time and runs with real time, so
+    that order is kept; `set` and `advance` travel."""
+
+    def __init__(self, local: datetime):
+        self.set(local)
+
+    def set(self, local: datetime) -> None:
+        from models import from_local
+
+        self._start, self._real = from_local(local), time.monotonic()
+
+    def advance(self, **delta) -> None:
+        self._start += timedelta(**delta)
+
+    def __call__(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._real)
+
+
+# A working Wednesday, 10:00 in Beijing: no quiet hours, no holiday, unless a test says so.
+DEFAULT_START = datetime(2026, 11, 18, 10, 0)
+
+
 @pytest.fixture
 def app(settings):
     from gateway import create_app
@@ -127,8 +152,14 @@ def app(settings):
     _empty_tables(rt.db)
     directory.invalidate()
     rt.redis.flushdb()
+    rt.now = app.clock = Clock(DEFAULT_START)
     yield app
     runtime_module.reset()
+
+
+@pytest.fixture
+def clock(app) -> Clock:
+    return app.clock
 
 
 @pytest.fixture

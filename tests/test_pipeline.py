@@ -2,7 +2,7 @@
 RQ worker. Each test checks which team got which SMS and what the resident was told."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -47,15 +47,19 @@ def test_fight_goes_to_grid_team_street_centre_and_police_with_a_receipt(phone, 
         assert (message.status, message.outcome, message.case_id) == ("processed", "case_opened", case.id)
 
 
-def test_deadlines_come_from_the_rules(phone, rt, demo):
-    phone.text(RESIDENT_G1, "村东头两伙人打起来了")
+def test_deadlines_come_from_the_rules(phone, rt, demo, clock):
+    from models import to_local
+
+    phone.text(RESIDENT_G1, "村东头两伙人打起来了")  # urgent: wall-clock 15 minutes / 12 hours
     [case] = cases(rt)
     assert case.ack_due_at - case.created_at == timedelta(minutes=15)
     assert case.due_at - case.created_at == timedelta(hours=12)
+    clock.set(datetime(2026, 11, 20, 16, 0))  # Friday 16:00: 4 working hours run into Monday
     phone.text(RESIDENT_XINHE, "楼上卫生间漏水，天花板一直滴水")
     leak = cases(rt)[1]
-    assert leak.ack_due_at - leak.created_at == timedelta(hours=4)
-    assert leak.due_at - leak.created_at == timedelta(days=3)
+    minute = lambda value: to_local(value).replace(tzinfo=None, second=0, microsecond=0)  # noqa: E731
+    assert minute(leak.ack_due_at) == datetime(2026, 11, 23, 11, 0)
+    assert minute(leak.due_at) == datetime(2026, 11, 27, 16, 0)  # 5 working days
 
 
 def test_livelihood_goes_to_grid_team_and_informs_the_department(phone, rt, demo):
@@ -142,11 +146,26 @@ def test_second_part_within_ten_minutes_joins_the_case(phone, rt, demo):
     assert {m.to for m in additions} == phones_of(rt, "DH-S1-C1-G1-T", roles=("leader",))
 
 
-def test_later_message_opens_a_new_case(phone, rt, demo):
+def test_later_message_about_something_else_opens_a_new_case(phone, rt, demo, clock):
     phone.text(RESIDENT_G1, "我家楼上漏水")
-    with rt.db.session() as session:
-        session.scalars(sa.select(Case)).one().last_message_at -= timedelta(minutes=11)
-    phone.text(RESIDENT_G1, "小区门口路灯坏了")
+    clock.advance(minutes=11)
+    phone.text(RESIDENT_G1, "公司拖欠工资三个月了")
+    assert [c.category for c in cases(rt)] == ["livelihood", "livelihood"]
+    assert [c.subcategory for c in cases(rt)] == ["urban_construction", "labor_social_security"]
+
+
+def test_same_category_within_seven_days_is_a_repeat_not_a_new_case(phone, rt, demo, clock):
+    phone.text(RESIDENT_G1, "村东头两伙人打起来了")
+    clock.advance(days=2)
+    phone.text(RESIDENT_G1, "又打起来了，还是那两家人")
+    [case] = cases(rt)
+    assert case.repeat_count == 1 and "还是那两家人" in case.text
+    assert events(rt, case.id)[-1] == "repeat"
+    assert "第2次反映" in outbox(rt, to=RESIDENT_G1)[-1].body
+    repeat_notes = [m for m in outbox(rt, kind="team_notice") if m.body.startswith("【网格通】重复件")]
+    assert {m.to for m in repeat_notes} == phones_of(rt, "DH-S1-C1-G1-T", roles=("leader",))
+    clock.advance(days=6)  # past the window: a new case
+    phone.text(RESIDENT_G1, "又打起来了")
     assert len(cases(rt)) == 2
 
 

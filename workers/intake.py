@@ -5,6 +5,7 @@ commits and then enqueues the queued SMS.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,10 @@ from .deadlines import case_deadlines
 from .locate import AreaName, find_area
 from .notify import Notifier, open_cases_of
 from . import directory
+from .casework import SYSTEM, Actor, CaseWork, member_actor
+from .commands import Command, CommandError, CommandParser
+from .conversation import keyword_form
+from .lifecycle import IllegalStep
 from .routing import RoutingDecision, route_case
 from .texts import excerpt, local_time
 
@@ -41,8 +46,9 @@ class Reporter:
         return f"{who} {mask(self.phone)}"
 
 
-def record(session: Session, case: Case, type_: str, actor: str, note: str = "", channel: str = "system", **data) -> None:
-    session.add(CaseEvent(case_id=case.id, type=type_, actor=actor, channel=channel, note=note, data=data, at=utcnow()))
+def record(session: Session, case: Case, type_: str, actor: str, note: str = "", channel: str = "system", at=None,
+           **data) -> None:
+    session.add(CaseEvent(case_id=case.id, type=type_, actor=actor, channel=channel, note=note, data=data, at=at or utcnow()))
 
 
 class Intake:
@@ -50,7 +56,12 @@ class Intake:
         self.session = session
         self.rt = runtime
         self.policy = runtime.policy
-        self.notifier = notifier or Notifier(session, runtime.provider)
+        self.now = runtime.now()
+        self.notifier = notifier or Notifier(session, runtime.provider, runtime.policy, self.now)
+        self.work = CaseWork(session, runtime, self.notifier, self.now)
+
+    def _record(self, case: Case, type_: str, actor: str, note: str = "", channel: str = "system", **data) -> None:
+        record(self.session, case, type_, actor, note, channel, at=self.now, **data)
 
     # -- who is writing ------------------------------------------------------------------
     def reporter(self, phone: str) -> Reporter:
@@ -71,6 +82,10 @@ class Intake:
             self._finish(message, "rejected", "invalid_sender", f"发送号码无法识别: {message.from_raw!r}")
             return
         phone = message.from_phone
+        if self._member_command(message, phone):
+            return
+        if self._rating_reply(message, phone):
+            return
         open_cases = open_cases_of(self.session, phone)
         intent = read_intent(message.body, policy.conversation, frozenset(c.number for c in open_cases))
         channel = message.channel
@@ -98,7 +113,7 @@ class Intake:
         message.status = status
         message.outcome = outcome
         message.outcome_note = note
-        message.processed_at = utcnow()
+        message.processed_at = self.now
         if case is not None:
             message.case_id = case.id
 
@@ -136,7 +151,7 @@ class Intake:
 
     # -- reports -------------------------------------------------------------------------
     def _report(self, message: InboundMessage, phone: str, text: str, open_cases: list[Case], channel: str) -> None:
-        now = utcnow()
+        now = self.now
         window = self.policy.conversation.join_window
         latest = open_cases[0] if open_cases else None
         if latest is not None and latest.awaiting == "location" and now - latest.created_at <= LOCATION_QUESTION_VALID:
@@ -145,14 +160,18 @@ class Intake:
         if latest is not None and now - latest.last_message_at <= window:
             self._add_to_case(message, latest, text, channel, acknowledge=False)
             return
+        repeat = self._repeat_of(text, open_cases)
+        if repeat is not None:
+            self._repeat(message, repeat, text, channel)
+            return
         reporter = self.reporter(phone)
         case = self.open_case(reporter, text, channel, inbound=message)
         self._finish(message, "processed", "case_opened", f"案件 {case.number}", case)
 
     def _add_to_case(self, message: InboundMessage, case: Case, text: str, channel: str, acknowledge: bool) -> None:
         case.text = f"{case.text}\n{text}"
-        case.last_message_at = utcnow()
-        record(self.session, case, "resident_message", f"居民 {mask(case.reporter_phone)}", excerpt(text, 200), channel)
+        case.last_message_at = self.now
+        self._record(case, "resident_message", f"居民 {mask(case.reporter_phone)}", excerpt(text, 200), channel)
         if case.category == "unclassified" and case.area_id is not None:
             self._reclassify_and_route(case)
         elif case.team is not None:
@@ -165,20 +184,20 @@ class Intake:
     def _location_answer(self, message: InboundMessage, case: Case, text: str, within_window: bool) -> None:
         area_id = find_area(text, self._area_names())
         case.text = f"{case.text}\n{text}"
-        case.last_message_at = utcnow()
+        case.last_message_at = self.now
         actor = f"居民 {mask(case.reporter_phone)}"
-        record(self.session, case, "resident_message", actor, excerpt(text, 200), message.channel)
+        self._record(case, "resident_message", actor, excerpt(text, 200), message.channel)
         if area_id is not None:
             area = self.session.get(Area, area_id)
             case.area_id, case.area, case.awaiting = area.id, area, None
-            record(self.session, case, "located", actor, f"居民回复所在区域：{area.name}")
+            self._record(case, "located", actor, f"居民回复所在区域：{area.name}")
             self._reclassify_and_route(case, located=True)
             self._finish(message, "processed", "location_answer", f"定位到 {area.name}", case)
         elif within_window:
             self._finish(message, "processed", "case_joined", f"并入案件 {case.number}（仍待确认区域）", case)
         else:
             case.awaiting = None
-            record(self.session, case, "location_unknown", "系统", "未能识别居民回复的地址，留待人工分派")
+            self._record(case, "location_unknown", "系统", "未能识别居民回复的地址，留待人工分派")
             team = case.team.name if case.team else "区指挥中心"
             self.notifier.send(case.reporter_phone, "location_unknown", {"number": case.number, "team": team},
                                "command_reply", case, message)
@@ -190,7 +209,7 @@ class Intake:
     # -- opening and routing a case --------------------------------------------------------
     def open_case(self, reporter: Reporter, text: str, channel: str, inbound: InboundMessage | None = None,
                   extra_event: tuple[str, str] | None = None) -> Case:
-        now = utcnow()
+        now = self.now
         area = reporter.area
         located_from_text = False
         if area is None:
@@ -206,12 +225,12 @@ class Intake:
         )
         self.session.add(case)
         self.session.flush()
-        record(self.session, case, "received", reporter.actor, excerpt(text, 200), channel,
+        self._record(case, "received", reporter.actor, excerpt(text, 200), channel,
                inbound_id=inbound.id if inbound else None)
         if extra_event:
-            record(self.session, case, extra_event[0], reporter.actor, extra_event[1], channel)
+            self._record(case, extra_event[0], reporter.actor, extra_event[1], channel)
         if located_from_text:
-            record(self.session, case, "located", "系统", f"根据内容定位到 {area.name}")
+            self._record(case, "located", "系统", f"根据内容定位到 {area.name}")
         self._classify(case)
         decision = self._route(case, area_known=area is not None)
         self._apply_routing(case, decision, now)
@@ -232,7 +251,7 @@ class Intake:
         explained.pop("tokens", None)
         case.classification = explained
         words = "、".join(f"{m.keyword}({m.weight:g})" for m in result.matched[:6]) or "无"
-        record(self.session, case, "classified", "系统",
+        self._record(case, "classified", "系统",
                f"{self._category_label(case)}，紧急程度 {self.policy.urgency_labels.get(case.urgency, case.urgency)}，"
                f"置信度 {result.confidence:.2f}，关键词 {words}")
 
@@ -241,7 +260,7 @@ class Intake:
         self._classify(case)
         decision = self._route(case, area_known=True)
         if (case.category, decision.handler.id if decision.handler else None) != before or located:
-            self._apply_routing(case, decision, utcnow())
+            self._apply_routing(case, decision, self.now)
             if located:
                 self._send_receipt(case, "receipt_located", None)
 
@@ -265,16 +284,21 @@ class Intake:
             note += "；知会 " + "、".join(t.name for t in decision.informed)
         if decision.notes:
             note += "（" + "；".join(decision.notes) + "）"
-        record(self.session, case, "triage" if case.status == "triage" else "assigned", "系统", note,
+        self._record(case, "triage" if case.status == "triage" else "assigned", "系统", note,
                team=case.team.code if case.team else None, informed=[t.code for t in decision.informed])
         params = self._notice_params(case)
         informed_ids = [ref.id for ref in decision.informed]
         members = self._members_of([case.team_id] + informed_ids if case.team_id else informed_ids)
+        urgent = case.urgency == "urgent"
         for member in members.get(case.team_id, {}).get("notice", []):
-            self.notifier.send(member.phone, "team_notice", params, "team_notice", case)
+            self.notifier.send(member.phone, "team_notice", params, "team_notice", case, proactive=True, urgent=urgent)
         for team_id in informed_ids:
             for member in members.get(team_id, {}).get("leaders", []):
-                self.notifier.send(member.phone, "informed_notice", params, "team_notice", case)
+                self.notifier.send(member.phone, "informed_notice", params, "team_notice", case, proactive=True,
+                                   urgent=urgent)
+        gap = self.work.calendar_gap_note()
+        if gap:
+            self._record(case, "calendar_gap", "系统", gap)
 
     def _category_label(self, case: Case) -> str:
         labels = self.rt.rules.classifier.labels()
@@ -338,3 +362,153 @@ class Intake:
         params = {"number": case.number, "team": case.team.name if case.team else "区指挥中心",
                   "due": local_time(case.due_at), "area": case.area.name if case.area else ""}
         self.notifier.send(case.reporter_phone, template, params, "receipt", case, inbound)
+
+    # -- team members' commands ------------------------------------------------------------
+    def _member_command(self, message: InboundMessage, phone: str) -> bool:
+        members = list(self.session.scalars(
+            sa.select(Member).where(Member.phone == phone, Member.active.is_(True)).order_by(Member.id)))
+        if not members:
+            return False
+        parser = _parser(self.policy)
+        parsed = parser.parse(message.body)
+        if parsed is None and not parser.looks_like_command(message.body):
+            return False  # a member reporting a problem: an ordinary report
+        actor = member_actor(members[0])
+        if parsed is None:
+            parsed = CommandError(None, "无法识别的指令")
+        reply, outcome, case = self._run_command(parsed, members, actor)
+        self.notifier.send(phone, "cmd_done", {"message": reply}, "command_reply", case, message)
+        self._finish(message, "processed", outcome, reply, case)
+        return True
+
+    def _run_command(self, parsed, members: list[Member], actor: Actor) -> tuple[str, str, Case | None]:
+        policy = self.policy
+        if isinstance(parsed, CommandError):
+            return policy.templates["cmd_error"].format(error=parsed.error, usage=parsed.usage), "command_rejected", None
+        team_ids = [m.team_id for m in members]
+        if parsed.action == "help":
+            return policy.templates["cmd_help"], "command", None
+        if parsed.action == "list":
+            return self._list(team_ids), "command", None
+        case, problem = self._command_case(parsed, team_ids)
+        if case is None:
+            return problem, "command_rejected", None
+        if not self.work.may_act(team_ids, case):
+            team = self.work.team(case.team_id)
+            refused = policy.templates["cmd_refused"].format(number=case.number, team=team.name if team else "区指挥中心")
+            self._record(case, "command_refused", actor.label, f"{parsed.action}", actor.channel)
+            return refused, "command_refused", case
+        if parsed.action == "view":
+            return self._view(case), "command", case
+        actor = member_actor(next((m for m in members if m.team_id == case.team_id), members[0]))
+        try:
+            reply = {
+                "acknowledge": lambda: self.work.acknowledge(case, actor),
+                "progress": lambda: self.work.progress(case, actor, parsed.text),
+                "resolve": lambda: self.work.resolve(case, actor, parsed.text),
+                "return": lambda: self.work.return_(case, actor, parsed.text),
+                "transfer": lambda: self.work.transfer(case, actor, parsed.text),
+                "escalate": lambda: self.work.escalate(case, actor, parsed.text),
+            }[parsed.action]()
+        except IllegalStep as exc:
+            return f"{exc}。", "command_rejected", case
+        return reply, "command", case
+
+    def _command_case(self, parsed: Command, team_ids: list[int]) -> tuple[Case | None, str]:
+        if parsed.number:
+            case = Case.by_number(self.session, parsed.number)
+            return (case, "") if case else (None, f"案件{parsed.number}不存在。请核对编号，回复“列表”查看本团队案件。")
+        from models import OPEN_STATUSES
+
+        open_cases = list(self.session.scalars(
+            sa.select(Case).where(Case.team_id.in_(team_ids), Case.status.in_(OPEN_STATUSES)).limit(2)))
+        if len(open_cases) == 1:
+            return open_cases[0], ""
+        usage = f"格式：{__import__('workers.commands', fromlist=['USAGE']).USAGE[parsed.action]}"
+        return None, ("本团队没有办理中的案件。" if not open_cases else f"本团队有多件案件，请写明编号。{usage}")
+
+    def _list(self, team_ids: list[int]) -> str:
+        from models import OPEN_STATUSES
+
+        cases = list(self.session.scalars(sa.select(Case).where(Case.team_id.in_(team_ids), Case.status.in_(OPEN_STATUSES))))
+        if not cases:
+            return "本团队没有办理中的案件。"
+        urgency_rank = {"urgent": 0, "normal": 1, "low": 2}
+        cases.sort(key=lambda c: (not c.overdue, urgency_rank.get(c.urgency, 1), c.due_at or self.now))
+        labels = self.policy.status_labels
+        lines, budget = [], 134 - 12  # two SMS segments, less the header
+        for c in cases:
+            mark = "超期" if c.overdue else ("急" if c.urgency == "urgent" else "")
+            line = f"{c.number}{mark}{labels.get(c.status, c.status)}{local_time(c.due_at)}"
+            if sum(len(x) + 1 for x in lines) + len(line) > budget:
+                lines.append(f"等{len(cases) - len(lines)}件")
+                break
+            lines.append(line)
+        return f"办理中{len(cases)}件：" + "；".join(lines)
+
+    def _view(self, case: Case) -> str:
+        labels = self.policy.status_labels
+        team = self.work.team(case.team_id)
+        return (f"案件{case.number}【{self.work.category_label(case)}】{labels.get(case.status, case.status)}，"
+                f"{team.name if team else '待分派'}，时限{local_time(case.due_at)}：{excerpt(case.text.replace(chr(10), ' '), 40)}")
+
+    # -- residents' satisfaction replies ------------------------------------------------------
+    def _rating_reply(self, message: InboundMessage, phone: str) -> bool:
+        word = keyword_form(message.body)
+        satisfaction = self.policy.satisfaction
+        number, rest = None, word
+        match = re.match(r"^(\d{6,8})(.*)$", word)
+        if match:
+            number, rest = match.group(1), match.group(2)
+        rating = satisfaction.get(rest)
+        if rating is None:
+            return False
+        awaiting = list(self.session.scalars(
+            sa.select(Case).where(Case.reporter_phone == phone, Case.status == "resolved", Case.awaiting == "rating")
+            .order_by(Case.resolved_at.desc(), Case.id.desc())))
+        if rating == "dissatisfied":  # "没解决" also reopens a case closed in the last week
+            awaiting += list(self.session.scalars(
+                sa.select(Case).where(Case.reporter_phone == phone, Case.status == "closed",
+                                      Case.closed_at >= self.now - timedelta(days=7))
+                .order_by(Case.closed_at.desc(), Case.id.desc())))
+        if number is not None:
+            awaiting = [c for c in awaiting if c.number == number]
+        if not awaiting:
+            return False
+        case = awaiting[0]
+        actor = Actor(f"居民 {mask(phone)}", message.channel)
+        self.work.rate(case, actor, rating)
+        self._finish(message, "processed", "rating", f"案件 {case.number}：{rating}", case)
+        return True
+
+    # -- repeat complaints (重复件) ------------------------------------------------------------
+    def _repeat_of(self, text: str, open_cases: list[Case]) -> Case | None:
+        window = self.policy.loop.repeat_window
+        candidates = [c for c in open_cases if self.now - c.created_at <= window and c.category != "unclassified"]
+        if not candidates:
+            return None
+        # Livelihood matters are one category with eight departments: compare the subcategory too.
+        result = self.rt.classifier.classify(text)
+        return next((c for c in candidates if (c.category, c.subcategory) == (result.category, result.subcategory)), None)
+
+    def _repeat(self, message: InboundMessage, case: Case, text: str, channel: str) -> None:
+        case.repeat_count += 1
+        case.text = f"{case.text}\n{text}"
+        case.last_message_at = self.now
+        count = case.repeat_count + 1
+        self._record(case, "repeat", f"居民 {mask(case.reporter_phone)}", excerpt(text, 200), channel, count=count)
+        params = self.work.params(case, count=count, excerpt=excerpt(text, self.policy.conversation.excerpt_chars))
+        self.work.tell_team(case.team_id, "repeat_team", params, "team_notice", case, leaders_only=True)
+        self.notifier.send(case.reporter_phone, "repeat_receipt", params, "receipt", case, message)
+        self._finish(message, "processed", "repeat", f"重复件，并入案件 {case.number}（第{count}次）", case)
+
+
+_parsers: dict = {}
+
+
+def _parser(policy) -> CommandParser:
+    key = id(policy)
+    if key not in _parsers:
+        _parsers.clear()
+        _parsers[key] = CommandParser(policy.commands)
+    return _parsers[key]

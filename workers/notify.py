@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import Case, InboundMessage, OptOut, OutboundMessage
+from models import Case, InboundMessage, OptOut, OutboundMessage, utcnow
 
 # Texts a phone that opted out still gets: the confirmation it asked for.
 ALWAYS_SENT = {"opt_out"}
@@ -15,13 +15,18 @@ class Notifier:
     """Collects a unit of work's SMS; opt-outs are checked for all of them in one query when the
     unit of work hands its messages over (`pending_ids`)."""
 
-    def __init__(self, session: Session, provider):
+    def __init__(self, session: Session, provider, policy=None, now=None):
         self.session = session
         self.provider = provider
+        self.policy = policy
+        self.now = now or utcnow()
         self.queued: list[OutboundMessage] = []
 
     def send(self, to: str, template: str, params: dict, kind: str,
-             case: Case | None = None, inbound: InboundMessage | None = None) -> OutboundMessage:
+             case: Case | None = None, inbound: InboundMessage | None = None,
+             proactive: bool = False, urgent: bool = False) -> OutboundMessage:
+        """Queue one SMS. A proactive (not a direct reply), non-urgent SMS is held through quiet
+        hours; status updates to a resident are capped per case per day."""
         message = OutboundMessage(
             to=to,
             template=template,
@@ -35,9 +40,30 @@ class Notifier:
             error="",
             attempts=0,
         )
+        if proactive and self.policy is not None:
+            from .deadlines import end_of_quiet_hours, in_quiet_hours
+
+            if kind == "status_update" and case is not None and self._over_cap(to, case):
+                message.status, message.error = "suppressed", f"超过每日{self.policy.loop.max_status_per_day}条通知上限"
+                self.session.add(message)
+                return message
+            if not urgent and in_quiet_hours(self.now, self.policy):
+                message.status, message.next_attempt_at = "held", end_of_quiet_hours(self.now, self.policy)
+        message.created_at = self.now
         self.session.add(message)
         self.queued.append(message)
         return message
+
+    def _over_cap(self, to: str, case: Case) -> bool:
+        from models.base import from_local, to_local
+
+        local_midnight = from_local(to_local(self.now).replace(hour=0, minute=0, second=0, microsecond=0))
+        sent_today = self.session.scalar(
+            sa.select(sa.func.count()).select_from(OutboundMessage).where(
+                OutboundMessage.case_id == case.id, OutboundMessage.to == to, OutboundMessage.kind == "status_update",
+                OutboundMessage.status != "suppressed", OutboundMessage.created_at >= local_midnight))
+        in_this_unit = sum(1 for m in self.queued if m.case_id == case.id and m.to == to and m.kind == "status_update")
+        return sent_today + in_this_unit >= self.policy.loop.max_status_per_day
 
     def pending_ids(self) -> list[int]:
         """Suppress messages to opted-out phones, write everything, return the ids to send."""
@@ -45,7 +71,7 @@ class Notifier:
         opted_out = set(self.session.scalars(sa.select(OptOut.phone).where(OptOut.phone.in_(phones)))) if phones else set()
         for message in self.queued:
             if message.to in opted_out and message.template not in ALWAYS_SENT:
-                message.status, message.error = "suppressed", "已退订，不发送"
+                message.status, message.error, message.next_attempt_at = "suppressed", "已退订，不发送", None
         self.session.flush()
         return [m.id for m in self.queued if m.status == "pending"]
 

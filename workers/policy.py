@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from classifier.places import Checker, Problem, RulesError, load_yaml
@@ -30,18 +30,66 @@ REQUIRED_TEMPLATES = {
     "opt_in": set(),
     "empty_message": set(),
     "oversized_message": {"limit"},
+    "ack_notice": {"number", "team"},
+    "progress_notice": {"number", "note"},
+    "resolved_notice": {"number", "result"},
+    "rating_thanks": {"number"},
+    "reopened_notice": {"number"},
+    "reopened_team": {"number"},
+    "transfer_notice": {"number", "team"},
+    "escalated_notice": {"number", "team"},
+    "returned_team": {"number", "reason"},
+    "escalation_team": {"number", "reason"},
+    "escalation_original": {"number", "team"},
+    "reminder": {"number", "deadline"},
+    "repeat_receipt": {"number", "count"},
+    "repeat_team": {"number", "count"},
+    "cmd_done": {"message"},
+    "cmd_error": {"error", "usage"},
+    "cmd_refused": {"number", "team"},
+    "cmd_help": set(),
 }
 URGENCIES = ("urgent", "normal", "low")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|wh|wd)\s*$")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A deadline length: wall-clock (m, h, d) or working time (wh working hours, wd working days)."""
+
+    amount: float
+    unit: str
+
+    @property
+    def working(self) -> bool:
+        return self.unit in ("wh", "wd")
+
+    def approx(self) -> timedelta:
+        """For ordering checks only: a working day counts as a day, a working hour as an hour."""
+        return {"m": timedelta(minutes=self.amount), "min": timedelta(minutes=self.amount),
+                "h": timedelta(hours=self.amount), "wh": timedelta(hours=self.amount),
+                "d": timedelta(days=self.amount), "wd": timedelta(days=self.amount)}[self.unit]
+
+    def __str__(self) -> str:
+        return f"{self.amount:g}{self.unit}"
+
+
+def parse_span(text) -> Span:
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"duration {text!r}: write a number and a unit: 30m, 4h, 3d, or working time 4wh, 5wd")
+    unit = match.group(2)
+    amount = float(match.group(1))
+    if unit == "wd" and amount != int(amount):
+        raise ValueError(f"duration {text!r}: working days must be whole")
+    return Span(amount, unit)
 
 
 def parse_duration(text) -> timedelta:
-    match = _DURATION.match(str(text))
-    if not match:
-        raise ValueError(f"duration {text!r}: write a number and a unit, e.g. 30m, 4h, 3d")
-    value, unit = float(match.group(1)), match.group(2)
-    return {"m": timedelta(minutes=value), "min": timedelta(minutes=value),
-            "h": timedelta(hours=value), "d": timedelta(days=value)}[unit]
+    span = parse_span(text)
+    if span.working:
+        raise ValueError(f"duration {text!r}: use wall-clock units here (m, h, d)")
+    return span.approx()
 
 
 @dataclass(frozen=True)
@@ -53,8 +101,28 @@ class Route:
 
 @dataclass(frozen=True)
 class Deadline:
-    acknowledge: timedelta
-    resolve: timedelta
+    acknowledge: Span
+    resolve: Span
+
+
+@dataclass(frozen=True)
+class WorkingTime:
+    start: time
+    end: time
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+
+
+@dataclass(frozen=True)
+class Loop:
+    """The closed loop after dispatch: reminders, surveys, quiet hours, caps, repeats."""
+
+    reminder_before: timedelta
+    survey_timeout: timedelta
+    quiet_start: time
+    quiet_end: time
+    max_status_per_day: int
+    repeat_window: timedelta
 
 
 @dataclass(frozen=True)
@@ -79,6 +147,10 @@ class Policy:
     status_labels: dict[str, str]
     urgency_labels: dict[str, str]
     unclassified_label: str
+    working_time: WorkingTime
+    loop: Loop
+    commands: dict[str, frozenset[str]]
+    satisfaction: dict[str, str]  # reply word -> rating
 
     def route(self, category: str) -> Route:
         return self.routes.get(category) or Route(self.triage_kind)
@@ -145,14 +217,14 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
                 continue
             body = check.mapping(body, path)
             try:
-                ack, resolve = parse_duration(body.get("acknowledge")), parse_duration(body.get("resolve"))
+                ack, resolve = parse_span(body.get("acknowledge")), parse_span(body.get("resolve"))
             except ValueError as exc:
                 check.error(path, str(exc))
                 continue
-            if ack > resolve:
+            if ack.approx() > resolve.approx():
                 check.error(path, "acknowledge must not be later than resolve")
             deadlines.setdefault(key, {})[urgency] = Deadline(ack, resolve)
-    deadlines.setdefault("default", {}).setdefault("normal", Deadline(timedelta(hours=4), timedelta(days=3)))
+    deadlines.setdefault("default", {}).setdefault("normal", Deadline(Span(4, "wh"), Span(5, "wd")))
 
     conv = check.mapping(data.get("conversation"), ("conversation",))
 
@@ -192,6 +264,25 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
             check.error(path, f"must use {', '.join('{' + m + '}' for m in sorted(missing))}")
         templates[key] = text
 
+    working_time = _working_time(check, data.get("working_time"))
+    loop = _loop(check, data.get("loop"))
+    commands: dict[str, frozenset[str]] = {}
+    for action, words in check.mapping(data.get("commands"), ("commands",)).items():
+        if action not in COMMAND_ACTIONS:
+            check.error(("commands", action), f"unknown command action; known: {', '.join(COMMAND_ACTIONS)}")
+            continue
+        commands[action] = _words(check, words, ("commands", action))
+    for action in COMMAND_ACTIONS:
+        if not commands.get(action):
+            check.error(("commands",), f"no words for command {action!r}")
+    satisfaction: dict[str, str] = {}
+    for rating, words in check.mapping(data.get("satisfaction"), ("satisfaction",)).items():
+        if rating not in RATINGS:
+            check.error(("satisfaction", rating), f"rating must be one of {', '.join(RATINGS)}")
+            continue
+        for word in _words(check, words, ("satisfaction", rating)):
+            satisfaction[word] = rating
+
     labels = check.mapping(data.get("labels"), ("labels",))
     signature = data.get("signature", "")
     if not isinstance(signature, str):
@@ -208,6 +299,78 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
         status_labels=dict(check.mapping(labels.get("status"), ("labels", "status"))),
         urgency_labels=dict(check.mapping(labels.get("urgency"), ("labels", "urgency"))),
         unclassified_label=str(labels.get("unclassified") or "待分类"),
+        working_time=working_time,
+        loop=loop,
+        commands=commands,
+        satisfaction=satisfaction,
+    )
+
+
+COMMAND_ACTIONS = ("acknowledge", "progress", "resolve", "return", "transfer", "escalate", "list", "view", "help")
+RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
+
+
+def _clock(check: Checker, value, path) -> time | None:
+    try:
+        hours, minutes = str(value).split(":")
+        return time(int(hours), int(minutes))
+    except (ValueError, TypeError):
+        check.error(path, f"expected a time such as 08:30, got {value!r}")
+        return None
+
+
+def _dates(check: Checker, values, path) -> frozenset[date]:
+    out = set()
+    for index, value in enumerate(values or []):
+        if isinstance(value, date):
+            out.add(value)
+            continue
+        try:
+            out.add(date.fromisoformat(str(value)))
+        except ValueError:
+            check.error(path + (index,), f"expected a date such as 2027-01-01, got {value!r}")
+    return frozenset(out)
+
+
+def _working_time(check: Checker, data) -> WorkingTime:
+    data = check.mapping(data, ("working_time",))
+    hours = data.get("hours") or ["08:30", "17:30"]
+    if not isinstance(hours, list) or len(hours) != 2:
+        check.error(("working_time", "hours"), "expected [start, end], e.g. [\"08:30\", \"17:30\"]")
+        hours = ["08:30", "17:30"]
+    start = _clock(check, hours[0], ("working_time", "hours")) or time(8, 30)
+    end = _clock(check, hours[1], ("working_time", "hours")) or time(17, 30)
+    if start >= end:
+        check.error(("working_time", "hours"), "the working day must start before it ends")
+    return WorkingTime(start, end, _dates(check, data.get("holidays"), ("working_time", "holidays")),
+                       _dates(check, data.get("workdays"), ("working_time", "workdays")))
+
+
+def _loop(check: Checker, data) -> Loop:
+    data = check.mapping(data, ("loop",))
+
+    def duration(name, default):
+        try:
+            return parse_duration(data.get(name, default))
+        except ValueError as exc:
+            check.error(("loop", name), str(exc))
+            return parse_duration(default)
+
+    quiet = data.get("quiet_hours") or ["22:00", "07:00"]
+    if not isinstance(quiet, list) or len(quiet) != 2:
+        check.error(("loop", "quiet_hours"), "expected [start, end], e.g. [\"22:00\", \"07:00\"]")
+        quiet = ["22:00", "07:00"]
+    cap = data.get("max_status_per_day", 3)
+    if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 50:
+        check.error(("loop", "max_status_per_day"), "must be a whole number from 1 to 50")
+        cap = 3
+    return Loop(
+        reminder_before=duration("reminder_before", "30m"),
+        survey_timeout=duration("survey_timeout", "3d"),
+        quiet_start=_clock(check, quiet[0], ("loop", "quiet_hours")) or time(22),
+        quiet_end=_clock(check, quiet[1], ("loop", "quiet_hours")) or time(7),
+        max_status_per_day=cap,
+        repeat_window=duration("repeat_window", "7d"),
     )
 
 

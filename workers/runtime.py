@@ -42,6 +42,12 @@ class Runtime:
 
         return make_provider(self.settings, self.rules.policy)
 
+    def now(self):
+        """The clock every decision reads (naive UTC); tests replace it to travel in time."""
+        from models import utcnow
+
+        return utcnow()
+
     @property
     def policy(self):
         return self.rules.policy

@@ -12,6 +12,7 @@ from typing import Callable
 
 import redis
 
+from .jobs.deadlines import sweep_deadlines
 from .jobs.sweeps import sweep_inbound, sweep_outbound
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class Periodic:
 SCHEDULE = (
     Periodic("sweep_inbound", sweep_inbound, 15),
     Periodic("sweep_outbound", sweep_outbound, 15),
+    Periodic("sweep_deadlines", sweep_deadlines, 60),
 )
 
 

@@ -63,7 +63,7 @@ def store_inbound(rt, form, channel: str = "sms") -> tuple[int | None, str]:
     params = {key: form.get(key) for key in form.keys()}
     sid = (params.get("MessageSid") or params.get("SmsSid") or "").strip()
     from_raw = params.get("From") or ""
-    now = utcnow()
+    now = rt.now()
     values = {
         "provider_sid": sid, "channel": channel, "from_raw": from_raw[:64], "from_phone": try_e164(from_raw),
         "to": (params.get("To") or "")[:32], "body": params.get("Body") or "", "params": params,

@@ -32,7 +32,7 @@ def sweep_inbound(grace_seconds: float | None = None) -> int:
     with rt.db.session() as session:
         ids = list(session.scalars(
             sa.select(InboundMessage.id)
-            .where(InboundMessage.status == "received", InboundMessage.received_at <= utcnow() - grace)
+            .where(InboundMessage.status == "received", InboundMessage.received_at <= rt.now() - grace)
             .order_by(InboundMessage.id).limit(BATCH)
         ))
     if ids:
@@ -45,15 +45,21 @@ def sweep_inbound(grace_seconds: float | None = None) -> int:
 
 
 @job(SWEEPS, timeout=300, retries=0)
-def sweep_outbound(grace_seconds: float | None = None) -> int:
+def sweep_outbound(grace_seconds: float | None = None, now=None) -> int:
     rt = runtime.get()
-    now = utcnow()
+    now = now or rt.now()
     grace = timedelta(seconds=20 if grace_seconds is None else grace_seconds)
     with rt.db.session() as session:
         session.execute(
             sa.update(OutboundMessage)
             .where(OutboundMessage.status == "sending", OutboundMessage.updated_at <= now - SENDING_STUCK)
             .values(status="pending", next_attempt_at=None)
+        )
+        # Quiet hours are over for messages held until now.
+        session.execute(
+            sa.update(OutboundMessage)
+            .where(OutboundMessage.status == "held", OutboundMessage.next_attempt_at <= now)
+            .values(status="pending")
         )
         ids = list(session.scalars(
             sa.select(OutboundMessage.id).where(
