@@ -145,6 +145,15 @@ def rules_check(file):
         for problem in problems:
             click.echo(problem.render(file), err=True)
         _fail(f"{len(problems)} 个错误", 1)
+    from datetime import date
+
+    from workers.deadlines import calendar_for
+
+    calendar = calendar_for(parsed.policy.working_time)
+    for year in (date.today().year, date.today().year + 1):
+        if not calendar.knows_year(year):
+            click.echo(f"{file}: 警告 working_time: {year} 年没有官方节假日数据（chinese_calendar 未覆盖，规则中也未填写），"
+                       f"该年按周一至周五计算工作日；国务院公布放假安排后请填入 working_time.holidays / workdays")
     cats = parsed.classifier.categories
     subs = sum(len(c.subcategories) for c in cats.values())
     words = len(parsed.classifier.all_keywords())
@@ -324,7 +333,10 @@ def case_show(number, as_json):
     click.echo(f"案件 {data['number']}  状态 {data['status']}  {data['category']}/{data['subcategory'] or '-'}  "
                f"{data['urgency']}  渠道 {data['channel']}")
     click.echo(f"区域 {data['area']}  办理 {data['team']}  知会 {', '.join(data['informed_teams']) or '-'}")
-    click.echo(f"受理时限 {data['ack_due_at']}  办结时限 {data['due_at']}")
+    click.echo(f"受理时限 {data['ack_due_at']}  办结时限 {data['due_at']}  超期 {'是' if data['overdue'] else '否'}")
+    rating = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_response": "未回复"}
+    click.echo(f"评价 {rating.get(data['rating'], '-')}  重复反映 {data['repeat_count']} 次  重新打开 {data['reopen_count']} 次  "
+               f"上报 {data['escalation_level']} 级")
     click.echo(f"内容: {data['text']}")
     click.echo("轨迹:")
     for e in data["events"]:

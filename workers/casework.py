@@ -86,13 +86,16 @@ class CaseWork:
         return f"{label}·{labels[case.subcategory]}" if case.subcategory in labels else label
 
     def escalation_target(self, team_id: int | None, area_id: int | None) -> TeamRef | None:
-        """The coordinating team one level up: grid -> community -> street -> district."""
+        """The coordinating team one level up: grid -> community -> street -> district. A
+        department or office answers to the coordinating team of its own area first."""
         known = directory.current(self.session)
         team = known.teams.get(team_id) if team_id else None
         start = team.area_id if team else area_id
         if start is None:
             return None
-        for area in known.lineage(start)[1:] if team else known.lineage(start):
+        lineage = known.lineage(start)
+        areas = lineage if team is None or team.kind not in COORDINATING_KINDS else lineage[1:]
+        for area in areas:
             for kind in COORDINATING_KINDS:
                 for candidate in known.teams_by_area.get(area, ()):
                     if candidate.kind == kind and candidate.id != team_id:

@@ -52,7 +52,12 @@ class CommandParser:
             return None
         action = self.words[match.group("verb")]
         number = match.group("number")
-        rest = text[match.start("text"):].strip() if match.group("text") else ""
+        rest = ""
+        if match.group("text"):
+            original = body.strip()
+            # Keep what the member typed (full-width punctuation and all) when NFKC kept the length.
+            source = original if len(original) == len(text) else text
+            rest = source[match.start("text"):].strip()
         if action in NEEDS_TEXT and not rest:
             return CommandError(action, f"缺少{NEEDS_TEXT[action]}")
         if action in ("list", "help") and (number or rest):

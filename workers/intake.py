@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -454,12 +455,11 @@ class Intake:
 
     # -- residents' satisfaction replies ------------------------------------------------------
     def _rating_reply(self, message: InboundMessage, phone: str) -> bool:
-        word = keyword_form(message.body)
         satisfaction = self.policy.satisfaction
-        number, rest = None, word
-        match = re.match(r"^(\d{6,8})(.*)$", word)
+        number, rest = None, keyword_form(message.body)
+        match = re.match(r"^\s*(\d{6,8})(?!\d)(.*)$", unicodedata.normalize("NFKC", message.body), re.S)
         if match:
-            number, rest = match.group(1), match.group(2)
+            number, rest = match.group(1), keyword_form(match.group(2))
         rating = satisfaction.get(rest)
         if rating is None:
             return False

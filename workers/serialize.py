@@ -24,6 +24,10 @@ def case_summary(case: Case) -> dict:
         "due_at": iso(case.due_at),
         "overdue": case.overdue,
         "awaiting": case.awaiting,
+        "rating": case.rating,
+        "repeat_count": case.repeat_count,
+        "reopen_count": case.reopen_count,
+        "escalation_level": case.escalation_level,
     }
 
 
