@@ -403,6 +403,11 @@ def serve(host, port, processes):
 def dev(host, port):
     """Run web, worker and scheduler together (Ctrl-C stops all three)."""
     rt = _rt()
+
+    def stop(*_):
+        raise KeyboardInterrupt  # SIGTERM (a service manager, `kill`) stops the children like Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop)
     started_redis = rt.embedded_redis.start() if rt.embedded_redis else False
     exe = [sys.executable, "-m", "gateway.cli"]
     children = [
