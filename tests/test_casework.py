@@ -262,3 +262,21 @@ def events_notes(rt, case_id):
 
     with rt.db.session() as session:
         return list(session.scalars(sa.select(CaseEvent.note).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
+
+def test_holiday_deadline_and_escalation_through_the_webhook(phone, rt, demo, clock):
+    """Reported on the afternoon before National Day: the deadlines skip the holiday week and
+    count the make-up Saturday; nothing escalates during the holiday."""
+    from models import to_local
+
+    clock.set(datetime(2026, 9, 30, 16, 0))
+    phone.text(RESIDENT_XINHE, "小区路灯坏了好几天")
+    [case] = cases(rt)
+    minute = lambda v: to_local(v).replace(tzinfo=None, second=0, microsecond=0)  # noqa: E731
+    assert minute(case.ack_due_at) == datetime(2026, 10, 8, 11, 0)   # 1.5 h on 09-30, 2.5 h on 10-08
+    assert minute(case.due_at) == datetime(2026, 10, 13, 16, 0)      # 10-08, 09, 10 (make-up), 12, 13
+    clock.set(datetime(2026, 10, 5, 12, 0))
+    assert sweep_deadlines()["ack_escalations"] == 0
+    clock.set(datetime(2026, 10, 8, 11, 1))
+    assert sweep_deadlines()["ack_escalations"] == 1
+    assert cases(rt)[0].team.code == "DH-S1-C2-GZZ"

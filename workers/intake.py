@@ -175,9 +175,10 @@ class Intake:
         self._record(case, "resident_message", f"居民 {mask(case.reporter_phone)}", excerpt(text, 200), channel)
         if case.category == "unclassified" and case.area_id is not None:
             self._reclassify_and_route(case)
-        elif case.team is not None:
-            self._notify_team(case, "case_addition", {"number": case.number, "excerpt": excerpt(text, self.policy.conversation.excerpt_chars)},
-                              "team_notice", leaders_only=True)
+        elif case.team_id is not None:
+            self.work.tell_team(case.team_id, "case_addition",
+                                {"number": case.number, "excerpt": excerpt(text, self.policy.conversation.excerpt_chars)},
+                                "team_notice", case, leaders_only=True, urgent=case.urgency == "urgent")
         if acknowledge:
             self.notifier.send(case.reporter_phone, "addition_receipt", {"number": case.number}, "command_reply", case, message)
         self._finish(message, "processed", "case_joined", f"并入案件 {case.number}", case)
@@ -253,7 +254,7 @@ class Intake:
         case.classification = explained
         words = "、".join(f"{m.keyword}({m.weight:g})" for m in result.matched[:6]) or "无"
         self._record(case, "classified", "系统",
-               f"{self._category_label(case)}，紧急程度 {self.policy.urgency_labels.get(case.urgency, case.urgency)}，"
+               f"{self.work.category_label(case)}，紧急程度 {self.policy.urgency_labels.get(case.urgency, case.urgency)}，"
                f"置信度 {result.confidence:.2f}，关键词 {words}")
 
     def _reclassify_and_route(self, case: Case, located: bool = False) -> None:
@@ -287,7 +288,7 @@ class Intake:
             note += "（" + "；".join(decision.notes) + "）"
         self._record(case, "triage" if case.status == "triage" else "assigned", "系统", note,
                team=case.team.code if case.team else None, informed=[t.code for t in decision.informed])
-        params = self._notice_params(case)
+        params = self.work.notice_params(case)
         informed_ids = [ref.id for ref in decision.informed]
         members = self._members_of([case.team_id] + informed_ids if case.team_id else informed_ids)
         urgent = case.urgency == "urgent"
@@ -300,27 +301,6 @@ class Intake:
         gap = self.work.calendar_gap_note()
         if gap:
             self._record(case, "calendar_gap", "系统", gap)
-
-    def _category_label(self, case: Case) -> str:
-        labels = self.rt.rules.classifier.labels()
-        if case.category == "unclassified":
-            return self.policy.unclassified_label
-        label = labels.get(case.category, case.category)
-        return f"{label}·{labels[case.subcategory]}" if case.subcategory in labels else label
-
-    def _notice_params(self, case: Case) -> dict:
-        return {
-            "number": case.number,
-            "category": self._category_label(case),
-            "urgent_tag": "·紧急" if case.urgency == "urgent" else "",
-            "area": case.area.name if case.area else "区域未知",
-            "reporter": mask_name(case.reporter_name),
-            "phone": mask_local(case.reporter_phone),
-            "excerpt": excerpt(case.text.replace("\n", " "), self.policy.conversation.excerpt_chars),
-            "ack_due": local_time(case.ack_due_at),
-            "due": local_time(case.due_at),
-            "team": case.team.name if case.team else "区指挥中心",
-        }
 
     def _members_of(self, team_ids: list[int]) -> dict[int, dict[str, list[Member]]]:
         """Per team: who gets case notices (leaders and members) and who gets brief notes (leaders,
@@ -340,22 +320,6 @@ class Intake:
             if not entry["leaders"]:
                 entry["leaders"] = entry["notice"] or entry["all"]
         return out
-
-    def _members(self, team_id: int, leaders_only: bool = False) -> list[Member]:
-        roles = ("leader",) if leaders_only else NOTICE_ROLES
-        members = self.session.scalars(
-            sa.select(Member).where(Member.team_id == team_id, Member.active.is_(True), Member.role.in_(roles))
-            .order_by(Member.id)
-        ).all()
-        if leaders_only and not members:  # a team without a leader still hears about its cases
-            return self._members(team_id, leaders_only=False)
-        return list(members)
-
-    def _notify_team(self, case: Case, template: str, params: dict, kind: str, leaders_only: bool = False) -> None:
-        if case.team_id is None:
-            return
-        for member in self._members(case.team_id, leaders_only):
-            self.notifier.send(member.phone, template, params, kind, case)
 
     def _send_receipt(self, case: Case, template: str, inbound: InboundMessage | None) -> None:
         if not case.reporter_phone:
