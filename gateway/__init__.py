@@ -25,9 +25,10 @@ def create_app(settings: Settings | None = None, rules=None) -> Flask:
     app.extensions["gridline"] = runtime.init(settings, rules)
 
     from . import health
-    from .twilio import sms
+    from .twilio import sms, voice
 
     app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
     logging.getLogger(__name__).debug("app created database=%s", app.extensions["gridline"].db.dialect)
     return app

@@ -6,9 +6,10 @@ from .event import CaseEvent
 from .message import FINAL_STATES, STATUS_RANK, InboundMessage, OutboundMessage
 from .resident import OptOut, Resident
 from .team import ROLES, STOCK_TEAM_KINDS, Member, Team
+from .user import ApiToken, Call, User
 
 __all__ = [
-    "Area", "Base", "Case", "CaseEvent", "CaseTeam", "FINAL_STATES", "InboundMessage", "Member",
+    "ApiToken", "Area", "Base", "Call", "User", "Case", "CaseEvent", "CaseTeam", "FINAL_STATES", "InboundMessage", "Member",
     "NUMBER_BASE", "OPEN_STATUSES", "OptOut", "OutboundMessage", "ROLES", "Resident", "STATUSES",
     "STATUS_RANK", "STOCK_LEVELS", "STOCK_TEAM_KINDS", "Team", "from_local", "iso", "to_local", "utcnow",
 ]

@@ -24,7 +24,11 @@ NUMBER_BASE = 100000
 class Case(Base):
     __tablename__ = "cases"
     # AUTOINCREMENT on SQLite: a case number (derived from the key) is never handed out twice.
-    __table_args__ = (sa.Index("ix_cases_reporter_created", "reporter_phone", "created_at"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        sa.Index("ix_cases_reporter_created", "reporter_phone", "created_at"),
+        sa.Index("ix_cases_status_ack_due", "status", "ack_due_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(enum(*STATUSES, name="case_status"), index=True)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import Case, InboundMessage, OptOut, OutboundMessage, utcnow
+from models.phones import is_mobile
 
 # Texts a phone that opted out still gets: the confirmation it asked for.
 ALWAYS_SENT = {"opt_out"}
@@ -40,6 +41,10 @@ class Notifier:
             error="",
             attempts=0,
         )
+        if not is_mobile(to):
+            message.status, message.error = "suppressed", "非手机号码，无法接收短信"
+            self.session.add(message)
+            return message
         if proactive and self.policy is not None:
             from .deadlines import end_of_quiet_hours, in_quiet_hours
 

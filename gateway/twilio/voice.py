@@ -1,0 +1,135 @@
+"""The hotline: greet in Mandarin, capture the report as speech (cmn-Hans-CN), fall back to a
+recording. A transcript becomes a report on the voice channel through the same intake as an
+SMS (caller matched like a sender); a recording is attached to the call for an operator and,
+when there was no usable speech, opens a triage case that says a recording waits."""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from models import Call
+from models.phones import mask, try_e164
+from workers import inbox
+
+from .sms import _checker, store_inbound
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
+VOICE = {"language": "cmn-CN", "voice": "Polly.Zhiyu"}
+GREETING = "您好，这里是网格通服务热线。请在提示音后说出您要反映的问题和所在小区，说完请稍等。"
+RECORD_PROMPT = "没有听清。请在提示音后留言，说完按井号键。"
+THANKS = "已记录您反映的问题，稍后会用短信告诉您案件编号。谢谢！"
+RECORDED = "留言已收到，话务员会尽快处理。谢谢！"
+
+
+def twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _signed() -> None:
+    if not _checker().valid(request):
+        log.warning("voice webhook rejected: bad or missing signature")
+        abort(403)
+
+
+def _action(endpoint: str) -> str:
+    settings = current_app.config["GRIDLINE_SETTINGS"]
+    path = url_for(endpoint)
+    return f"{settings.public_url}{path}" if settings.public_url else path
+
+
+def _record_fallback(response: VoiceResponse) -> None:
+    response.say(RECORD_PROMPT, **VOICE)
+    response.record(max_length=120, finish_on_key="#", play_beep=True,
+                    recording_status_callback=_action("twilio_voice.recording"),
+                    recording_status_callback_event="completed")
+    response.say(RECORDED, **VOICE)
+
+
+def _call(session, sid: str) -> Call:
+    call = session.scalar(sa.select(Call).where(Call.call_sid == sid))
+    if call is None:
+        raw = request.form.get("From") or ""
+        call = Call(call_sid=sid, from_raw=raw[:64], from_phone=try_e164(raw))
+        session.add(call)
+        session.flush()
+    return call
+
+
+@bp.post("")
+def incoming_call():
+    _signed()
+    sid = request.form.get("CallSid") or ""
+    if not sid:
+        abort(400)
+    rt = current_app.extensions["gridline"]
+    with rt.db.session() as session:
+        _call(session, sid)
+    response = VoiceResponse()
+    gather = response.gather(input="speech", language="cmn-Hans-CN", action=_action("twilio_voice.speech"),
+                             method="POST", speech_timeout="3", timeout=6)
+    gather.say(GREETING, **VOICE)
+    _record_fallback(response)  # reached only when the gather heard nothing
+    log.info("call started sid=%s from=%s", sid, mask(try_e164(request.form.get("From"))))
+    return twiml(response)
+
+
+@bp.post("/speech")
+def speech():
+    _signed()
+    sid = request.form.get("CallSid") or ""
+    text = (request.form.get("SpeechResult") or "").strip()
+    response = VoiceResponse()
+    if not sid or not text:
+        _record_fallback(response)
+        return twiml(response)
+    confidence = request.form.get("Confidence")
+    rt = current_app.extensions["gridline"]
+    form = {"MessageSid": f"{sid}-speech", "From": request.form.get("From") or "", "To": request.form.get("To") or "",
+            "Body": text, "CallSid": sid, "Confidence": confidence or ""}
+    message_id, _ = store_inbound(rt, form, channel="voice")
+    with rt.db.session() as session:
+        call = _call(session, sid)
+        call.transcript = text
+        call.confidence = float(confidence) if confidence else None
+        if message_id:
+            call.inbound_id = message_id
+    if message_id:
+        try:
+            inbox.push(rt.redis, message_id)
+        except Exception as exc:  # stored: the inbound sweep enqueues it later
+            log.error("voice report stored but not enqueued id=%s error=%s", message_id, exc)
+    response.say(THANKS, **VOICE)
+    response.hangup()
+    return twiml(response)
+
+
+@bp.post("/recording")
+def recording():
+    _signed()
+    sid = request.form.get("CallSid") or ""
+    if not sid:
+        abort(400)
+    rt = current_app.extensions["gridline"]
+    seconds = int(request.form.get("RecordingDuration") or 0)
+    with rt.db.session() as session:
+        call = _call(session, sid)
+        call.recording_sid = request.form.get("RecordingSid")
+        call.recording_url = request.form.get("RecordingUrl")
+        call.recording_seconds = seconds
+        needs_case = call.inbound_id is None
+    if needs_case:  # no usable speech: the recording itself must not be lost
+        form = {"MessageSid": f"{sid}-recording", "From": call.from_raw, "To": request.form.get("To") or "",
+                "Body": f"【语音留言】{seconds}秒录音，待话务员转写。录音：{call.recording_url}", "CallSid": sid}
+        message_id, _ = store_inbound(rt, form, channel="voice")
+        if message_id:
+            with rt.db.session() as session:
+                _call(session, sid).inbound_id = message_id
+            try:
+                inbox.push(rt.redis, message_id)
+            except Exception as exc:
+                log.error("voice recording stored but not enqueued id=%s error=%s", message_id, exc)
+    return Response("", status=204)
