@@ -24,12 +24,17 @@ def create_app(settings: Settings | None = None, rules=None) -> Flask:
     )
     app.extensions["gridline"] = runtime.init(settings, rules)
 
-    from . import health
+    from . import api, console, health
     from .twilio import sms, voice
 
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(api.bp)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https")),
+                      PERMANENT_SESSION_LIFETIME=8 * 3600)
     logging.getLogger(__name__).debug("app created database=%s", app.extensions["gridline"].db.dialect)
     return app
 

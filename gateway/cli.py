@@ -117,11 +117,82 @@ for _kind, _columns in (("areas", "code,name,level,parent_code[,aliases]"), ("te
     _make()
 
 
+DEMO_USERS = (("admin", "管理员", "admin", None, None), ("operator", "话务员小王", "operator", None, None),
+              ("supervisor", "东湖街道督办", "supervisor", None, "DH-S1"),
+              ("member", "湖畔一网格", "member", "DH-S1-C1-G1-T", None), ("member2", "桃源二网格", "member", "DH-S2-C2-G2-T", None))
+DEMO_PASSWORD = "gridline-demo"
+
+
 @command()
 def demo():
-    """Load the bundled demo district (areas, teams, members, residents)."""
+    """Load the bundled demo district (areas, teams, members, residents) and demo console users."""
     for kind in ("areas", "teams", "members", "residents"):
         _import_file(kind, str(DEMO_DIR / f"{kind}.csv"), as_json=False)
+    for username, name, role, team, area in DEMO_USERS:
+        save_user(username, DEMO_PASSWORD, role, team, area, name)
+    click.echo(f"控制台演示账号: {', '.join(u[0] for u in DEMO_USERS)}，密码 {DEMO_PASSWORD}（仅供演示，上线前请删除）")
+
+
+def save_user(username: str, password: str, role: str, team_code: str | None, area_code: str | None, name: str = "") -> None:
+    from werkzeug.security import generate_password_hash
+
+    from models import Area, Team, User
+    from models.user import ROLES
+
+    if role not in ROLES:
+        _fail(f"--role: 应为 {', '.join(ROLES)} 之一")
+    if len(password) < 8:
+        _fail("密码至少 8 位")
+    with _rt().db.session() as session:
+        team = session.scalar(sa.select(Team).where(Team.code == team_code)) if team_code else None
+        area = Area.by_code(session, area_code) if area_code else None
+        if team_code and team is None:
+            _fail(f"--team: 团队 {team_code} 不存在")
+        if area_code and area is None:
+            _fail(f"--area: 区域 {area_code} 不存在")
+        if role == "member" and team is None:
+            _fail("团队成员需要 --team")
+        if role == "supervisor" and area is None:
+            _fail("督办人员需要 --area")
+        user = session.scalar(sa.select(User).where(User.username == username)) or User(username=username)
+        user.name, user.role = name or user.name or username, role
+        user.password_hash = generate_password_hash(password)
+        user.team_id, user.area_id = (team.id if team else None), (area.id if area else None)
+        user.active, user.failed_logins, user.locked_until = True, 0, None
+        session.add(user)
+
+
+users = AppGroup("users", help="Console users.")
+cli.add_command(users)
+
+
+@users.command("add", with_appcontext=False)
+@click.argument("username")
+@click.option("--role", required=True, help="operator, member, supervisor or admin")
+@click.option("--team", "team_code", default=None, help="team code (members)")
+@click.option("--area", "area_code", default=None, help="area code (supervisors: their subtree)")
+@click.option("--name", default="")
+@click.password_option()
+def users_add(username, role, team_code, area_code, name, password):
+    """Create or update a console user (password hashed)."""
+    save_user(username, password, role, team_code, area_code, name)
+    click.echo(f"用户 {username} 已保存（{role}）")
+
+
+@cli.command("token", with_appcontext=False)
+@click.argument("username")
+@click.option("--name", default="api", help="what the token is for")
+def token_create(username, name):
+    """Create an API token for a user; it is shown once."""
+    from gateway.caseviews import new_token
+    from models import User
+
+    with _rt().db.session() as session:
+        user = session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            _fail(f"用户 {username} 不存在")
+        token = new_token(session, user, name)
+    click.echo(token)
 
 
 # -- rules and classification ------------------------------------------------------------------

@@ -1,0 +1,374 @@
+"""The operator console (/console): server-rendered pages in Chinese, a little JS where it helps.
+
+Login with hashed passwords, a session, CSRF tokens on every form, lockout after repeated
+failures. Every page and action checks access by role and area subtree (gateway.access).
+"""
+from __future__ import annotations
+
+import functools
+import io
+import secrets
+from collections import Counter
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session,
+                   url_for)
+from werkzeug.security import check_password_hash
+
+from models import Case, InboundMessage, OutboundMessage, User, iso, to_local
+from models.phones import InvalidPhone, to_e164
+from workers import directory
+from workers.casework import CaseWork, Actor
+from workers.jobs.outbound import send_outbound
+from workers.lifecycle import IllegalStep, STATUS_WORDS
+from workers.notify import Notifier
+from workers.serialize import case_detail
+
+from .caseviews import FILTERS, actionable, find_cases, viewer_of, visible
+from .reports import ReportError, submit_report
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+ROLE_WORDS = {"operator": "话务员", "member": "团队成员", "supervisor": "督办人员", "admin": "管理员"}
+EVENT_WORDS = {
+    "received": "收到反映", "classified": "自动分类", "assigned": "派单", "triage": "待分派", "located": "确定区域",
+    "location_unknown": "地址未识别", "resident_message": "居民补充", "acknowledged": "受理", "progress": "进展",
+    "resolved": "办结", "returned": "退回", "transferred": "转办", "escalated": "上报督办", "overdue": "超期",
+    "reminded": "时限提醒", "rated": "居民评价", "closed": "结案", "reopened": "重新打开", "repeat": "重复反映",
+    "recategorised": "更正类别", "command_refused": "越权指令", "calendar_gap": "节假日数据缺失",
+    "escalation_failed": "无法上报",
+}
+CATEGORY_WORDS = {"stability": "维稳", "legal_aid": "法律援助", "petition": "信访", "livelihood": "民生", "unclassified": "待分类"}
+
+
+def rt():
+    return current_app.extensions["gridline"]
+
+
+# -- session, CSRF, access ------------------------------------------------------------------
+def csrf_ok() -> bool:
+    expected = session.get("csrf")
+    return bool(expected) and secrets.compare_digest(request.form.get("csrf", ""), expected)
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+@bp.before_request
+def load_user():
+    g.user = None
+    if request.method == "POST" and not csrf_ok():
+        abort(400, "表单已过期，请刷新页面后重试")
+    user_id = session.get("user_id")
+    if user_id:
+        with rt().db.session() as db:
+            user = db.get(User, user_id)
+            if user is not None and user.active:
+                g.user = user
+
+
+@bp.app_context_processor
+def helpers():
+    def local_iso(value: str | None) -> str:
+        from datetime import datetime
+
+        return to_local(datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")).strftime("%m-%d %H:%M") if value else ""
+
+    return {"csrf_token": csrf_token, "local": lambda v: to_local(v).strftime("%m-%d %H:%M") if v else "",
+            "local_iso": local_iso,
+            "status_words": STATUS_WORDS, "role_words": ROLE_WORDS, "event_words": EVENT_WORDS, "category_words": CATEGORY_WORDS,
+            "labels": rt().rules.classifier.labels()}
+
+
+def login_required(roles: tuple[str, ...] = ()):
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            if g.user is None:
+                return redirect(url_for("console.login", next=request.path))
+            if roles and g.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("console/login.html")
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    now = rt().now()
+    with rt().db.session() as db:
+        user = db.scalar(sa.select(User).where(User.username == username))
+        if user is not None and user.locked_until and user.locked_until > now:
+            minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+            return render_template("console/login.html", error=f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"), 429
+        if user is None or not user.active or not check_password_hash(user.password_hash, password):
+            if user is not None:
+                user.failed_logins += 1
+                if user.failed_logins >= MAX_FAILURES:
+                    user.locked_until, user.failed_logins = now + LOCKOUT, 0
+            return render_template("console/login.html", error="用户名或密码错误"), 401
+        user.failed_logins, user.locked_until = 0, None
+        session.clear()  # a new session on login: no fixation
+        session["user_id"] = user.id
+        session.permanent = True
+    target = request.args.get("next") or ""
+    return redirect(target if target.startswith("/console") else url_for("console.cases"))
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+# -- cases -----------------------------------------------------------------------------------
+@bp.get("/")
+@login_required()
+def cases():
+    filters = {k: request.args.get(k, "").strip() for k in FILTERS if request.args.get(k, "").strip()}
+    page = request.args.get("page", "1")
+    with rt().db.session() as db:
+        result = find_cases(db, viewer_of(g.user), filters, int(page) if page.isdigit() else 1)
+        known = directory.current(db)
+        rows = [{"case": c, "area": known.areas[c.area_id].name if c.area_id in known.areas else "区域未知",
+                 "team": known.teams[c.team_id].name if c.team_id in known.teams else "待分派"} for c in result.cases]
+        return render_template("console/cases.html", rows=rows, result=result, filters=filters,
+                               areas=sorted(known.areas.values(), key=lambda a: a.code),
+                               teams=sorted(known.teams.values(), key=lambda t: t.code))
+
+
+def _load_case(db, number: str) -> Case:
+    case = Case.by_number(db, number)
+    if case is None:
+        abort(404)
+    if not visible(db, viewer_of(g.user), case):
+        abort(403)
+    return case
+
+
+@bp.get("/cases/<number>")
+@login_required()
+def case(number: str):
+    with rt().db.session() as db:
+        item = _load_case(db, number)
+        detail = case_detail(db, item)
+        known = directory.current(db)
+        return render_template("console/case.html", case=item, detail=detail, can_act=actionable(db, viewer_of(g.user), item),
+                               teams=sorted(known.teams.values(), key=lambda t: t.code),
+                               area=known.areas.get(item.area_id), team=known.teams.get(item.team_id))
+
+
+@bp.post("/cases/<number>/act")
+@login_required()
+def act(number: str):
+    action = request.form.get("action", "")
+    text = request.form.get("text", "").strip()
+    runtime = rt()
+    now = runtime.now()
+    with runtime.db.session() as db:
+        item = _load_case(db, number)
+        if not actionable(db, viewer_of(g.user), item):
+            abort(403)
+        notifier = Notifier(db, runtime.provider, runtime.policy, now)
+        work = CaseWork(db, runtime, notifier, now)
+        actor = Actor(f"{ROLE_WORDS[g.user.role]} {g.user.name or g.user.username}", "console")
+        try:
+            if action == "note":
+                message = work.progress(item, actor, text) if text else None
+            elif action == "resolve":
+                message = work.resolve(item, actor, text or "已办结")
+            elif action == "escalate":
+                message = work.escalate(item, actor, text or "话务员上报")
+            elif action == "reassign":
+                message = work.transfer(item, actor, request.form.get("team", ""))
+            elif action == "recategorise":
+                message = _recategorise(work, item, actor, request.form.get("category", ""))
+            else:
+                abort(400)
+            if message is None:
+                flash("请填写内容", "error")
+                return redirect(url_for("console.case", number=number))
+        except IllegalStep as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("console.case", number=number))
+        outbound = notifier.pending_ids()
+    if outbound:
+        send_outbound.enqueue(runtime.redis, outbound)
+    flash(message, "ok")
+    return redirect(url_for("console.case", number=number))
+
+
+def _recategorise(work: CaseWork, item: Case, actor: Actor, value: str) -> str:
+    """An operator's correction: recorded with the old and new labels, usable for learning."""
+    rules = work.rt.rules.classifier
+    if value in rules.categories:
+        category, subcategory = value, None
+    else:
+        parent = next((c for c in rules.categories.values() if value in c.subcategories), None)
+        if parent is None:
+            raise IllegalStep(f"未知类别 {value}")
+        category, subcategory = parent.key, value
+    old = (item.category, item.subcategory)
+    item.category, item.subcategory = category, subcategory
+    item.department = rules.categories[category].subcategories[subcategory].department if subcategory else None
+    work.record(item, "recategorised", actor, f"{'/'.join(filter(None, old))} → {'/'.join(filter(None, (category, subcategory)))}",
+                old_category=old[0], old_subcategory=old[1], category=category, subcategory=subcategory, text=item.text)
+    return f"案件{item.number}已改为 {work.category_label(item)}"
+
+
+# -- intake (call notes) -------------------------------------------------------------------------
+@bp.route("/intake", methods=["GET", "POST"])
+@login_required(("operator", "admin", "supervisor"))
+def intake():
+    if request.method == "POST":
+        phone, notes = request.form.get("phone", ""), request.form.get("notes", "")
+        try:
+            case_id = submit_report(rt(), phone, notes, "operator", f"console:{g.user.username}")
+        except ReportError as exc:
+            return render_template("console/intake.html", error=str(exc), phone=phone, notes=notes), 422
+        if case_id is None:
+            flash("已记录，但未形成案件（见消息结果）", "error")
+            return redirect(url_for("console.intake"))
+        if request.form.get("category"):
+            with rt().db.session() as db:
+                item = db.get(Case, case_id)
+                runtime = rt()
+                work = CaseWork(db, runtime, Notifier(db, runtime.provider, runtime.policy, runtime.now()), runtime.now())
+                try:
+                    _recategorise(work, item, Actor(f"话务员 {g.user.username}", "console"), request.form["category"])
+                except IllegalStep:
+                    pass
+        from models.case import NUMBER_BASE
+
+        flash(f"已受理，案件编号 {NUMBER_BASE + case_id}，回执短信已发给来电人", "ok")
+        return redirect(url_for("console.case", number=str(NUMBER_BASE + case_id)))
+    return render_template("console/intake.html")
+
+
+@bp.get("/classify")
+@login_required()
+def classify_preview():
+    text = request.args.get("text", "")[:2000]
+    result = rt().classifier.classify(text) if text.strip() else None
+    if result is None:
+        return jsonify({"category": None})
+    labels = rt().rules.classifier.labels()
+    data = result.to_dict()
+    data["label"] = labels.get(result.category, "待分类") + (f"·{labels[result.subcategory]}" if result.subcategory else "")
+    return jsonify(data)
+
+
+# -- dashboard -----------------------------------------------------------------------------------
+@bp.get("/dashboard")
+@login_required()
+def dashboard():
+    runtime = rt()
+    with runtime.db.session() as db:
+        result = find_cases(db, viewer_of(g.user), {}, 1, 10**6)
+        known = directory.current(db)
+        figures = _figures(result.cases, known, runtime.now())
+    return render_template("console/dashboard.html", f=figures)
+
+
+def _figures(rows: list[Case], known, now) -> dict:
+    done = [c for c in rows if c.status in ("resolved", "closed")]
+    on_time = [c for c in done if c.resolved_at and c.due_at and c.resolved_at <= c.due_at]
+    rated = [c for c in rows if c.rating in ("satisfied", "basically_satisfied", "dissatisfied")]
+    happy = [c for c in rated if c.rating != "dissatisfied"]
+
+    def street_of(area_id):
+        for a in known.lineage(area_id) if area_id else []:
+            if known.areas[a].level == "street":
+                return known.areas[a].name
+        return "区域未知"
+
+    labels = rt().rules.classifier.labels()
+    days = [(now - timedelta(days=i)) for i in range(13, -1, -1)]
+    day_keys = [to_local(d).strftime("%m-%d") for d in days]
+    received_by_day = Counter(to_local(c.created_at).strftime("%m-%d") for c in rows)
+    closed_by_day = Counter(to_local(c.resolved_at).strftime("%m-%d") for c in done if c.resolved_at)
+    return {
+        "received": len(rows), "closed": len(done), "closure_rate": _pct(len(done), len(rows)),
+        "on_time": len(on_time), "on_time_rate": _pct(len(on_time), len(done)),
+        "overdue": sum(1 for c in rows if c.overdue), "satisfaction": _pct(len(happy), len(rated)), "rated": len(rated),
+        "by_category": Counter(labels.get(c.category, "待分类") for c in rows).most_common(),
+        "by_area": Counter(street_of(c.area_id) for c in rows).most_common(),
+        "by_team": Counter(known.teams[c.team_id].name if c.team_id in known.teams else "待分派" for c in rows).most_common(8),
+        "trend": [(k, received_by_day.get(k, 0), closed_by_day.get(k, 0)) for k in day_keys],
+    }
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.1f}%" if whole else "—"
+
+
+# -- phone simulator ------------------------------------------------------------------------------
+@bp.route("/simulator", methods=["GET", "POST"])
+@login_required(("operator", "admin", "supervisor"))
+def simulator():
+    runtime = rt()
+    phone = request.values.get("phone", "13805710001")
+    try:
+        e164 = to_e164(phone)
+    except InvalidPhone as exc:
+        return render_template("console/simulator.html", phone=phone, error=str(exc), conversation=[]), 422
+    if request.method == "POST" and request.form.get("text", "").strip():
+        from twilio.request_validator import RequestValidator
+
+        from .cli import signed_sms_params
+
+        settings = runtime.settings
+        params = signed_sms_params(settings, e164, request.form["text"].strip())
+        url = f"{settings.public_url}/twilio/sms" if settings.public_url else "http://localhost/twilio/sms"
+        current_app.test_client().post("/twilio/sms", data=params, headers={
+            "X-Twilio-Signature": RequestValidator(settings.twilio_auth_token).compute_signature(url, params)})
+        return redirect(url_for("console.simulator", phone=phone))
+    with runtime.db.session() as db:
+        inbound = db.scalars(sa.select(InboundMessage).where(InboundMessage.from_phone == e164)
+                             .order_by(InboundMessage.id.desc()).limit(30)).all()
+        outbound = db.scalars(sa.select(OutboundMessage).where(OutboundMessage.to == e164)
+                              .order_by(OutboundMessage.id.desc()).limit(30)).all()
+        conversation = sorted(
+            [{"dir": "in", "body": m.body, "at": m.received_at, "note": m.outcome or "处理中"} for m in inbound]
+            + [{"dir": "out", "body": m.body, "at": m.created_at, "note": m.status} for m in outbound],
+            key=lambda m: m["at"])
+    return render_template("console/simulator.html", phone=phone, conversation=conversation)
+
+
+# -- base data import (admins) ----------------------------------------------------------------------
+@bp.route("/import", methods=["GET", "POST"])
+@login_required(("admin",))
+def import_data():
+    if request.method == "GET":
+        return render_template("console/import.html")
+    from models.imports import FileError, import_rows, read_rows
+    from models.team import STOCK_TEAM_KINDS
+
+    kind = request.form.get("kind", "")
+    upload = request.files.get("file")
+    if kind not in ("areas", "teams", "members", "residents") or upload is None:
+        return render_template("console/import.html", error="请选择数据类型和 CSV 文件"), 422
+    try:
+        text = upload.read().decode("utf-8-sig")
+        rows = read_rows(kind, io.StringIO(text))
+    except UnicodeDecodeError:
+        return render_template("console/import.html", error="文件不是 UTF-8 编码（请在 Excel 中另存为“CSV UTF-8”）"), 422
+    except FileError as exc:
+        return render_template("console/import.html", error=str(exc)), 422
+    kinds = set(STOCK_TEAM_KINDS) | {s.department for c in rt().rules.classifier.categories.values() for s in c.subcategories.values()}
+    with rt().db.session() as db:
+        report = import_rows(db, kind, rows, kinds)
+    directory.invalidate()
+    return render_template("console/import.html", report=report)
+
+
+__all__ = ["bp", "iso"]
