@@ -261,6 +261,87 @@ def classify(text, as_json):
     click.echo("分词: " + " / ".join(result.tokens))
 
 
+classifier_group = AppGroup("classifier", help="Evaluate and train the classifier.")
+cli.add_command(classifier_group)
+LEVELS = click.Choice(["category", "subcategory"])
+
+
+def _classifier(lexicon: str | None):
+    from classifier import Classifier
+    from classifier.learn import load_lexicon
+    from classifier.places import RulesError
+    from classifier.rules import load_classifier_rules
+
+    settings = load_settings()
+    try:
+        rules = load_classifier_rules(settings.rules_path)
+    except RulesError as exc:
+        _fail(str(exc))
+    extra = load_lexicon(lexicon, rules) if lexicon else None
+    return Classifier(rules, cache_dir=settings.instance_path / "jieba", extra_weights=extra)
+
+
+@classifier_group.command("eval", with_appcontext=False)
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--level", type=LEVELS, default="category", show_default=True)
+@click.option("--lexicon", type=click.Path(dir_okay=False, exists=True), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def classifier_eval(file, level, lexicon, as_json):
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on text,label."""
+    from classifier.evaluate import metrics, predict_label, read_labelled
+
+    try:
+        rows = read_labelled(file)
+    except ValueError as exc:
+        _fail(str(exc))
+    clf = _classifier(lexicon)
+    predicted = [predict_label(clf.classify(text), level) for text, _ in rows]
+    result = metrics([label for _, label in rows], predicted)
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(f"n={result['n']}  accuracy={result['accuracy']:.3f}  macro_f1={result['macro_f1']:.3f}")
+    for label, m in result["per_class"].items():
+        click.echo(f"  {label:<24} P={m['precision']:.2f} R={m['recall']:.2f} F1={m['f1']:.2f} n={m['support']}")
+
+
+@classifier_group.command("learn", with_appcontext=False)
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--level", type=LEVELS, default="subcategory", show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+def classifier_learn(file, level, output):
+    """Learn keyword weights from labelled past cases (text,label) into a lexicon file."""
+    from classifier.evaluate import read_labelled
+    from classifier.learn import label_target, learn, save_lexicon
+
+    clf = _classifier(None)
+    rows = read_labelled(file)
+    unknown = sorted({label for _, label in rows if label_target(label, clf.rules) is None})
+    if unknown:
+        _fail(f"{file}: 未知标签 {', '.join(unknown)}（应为类别或民生子类的键）")
+    lexicon = learn([(clf.tokens(text), label) for text, label in rows])
+    save_lexicon(lexicon, output, level)
+    click.echo(f"{output}: {sum(len(v) for v in lexicon.values())} 个词，{len(lexicon)} 个标签，来自 {len(rows)} 条案例")
+
+
+@classifier_group.command("export-corrections", with_appcontext=False)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+def classifier_export(output):
+    """Operators' recategorisations as a text,label CSV for `classifier learn`."""
+    import csv
+
+    from models import CaseEvent
+
+    with _rt().db.session() as session:
+        rows = session.scalars(sa.select(CaseEvent).where(CaseEvent.type == "recategorised").order_by(CaseEvent.id)).all()
+        data = [(e.data.get("text", ""), e.data.get("subcategory") or e.data.get("category")) for e in rows]
+    with open(output, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(d for d in data if d[0] and d[1])
+    click.echo(f"{output}: {len(data)} 条更正")
+
+
 # -- SMS -----------------------------------------------------------------------------------------
 sms = AppGroup("sms", help="SMS tools.")
 cli.add_command(sms)
