@@ -52,22 +52,45 @@ class Scorer:
                 urgent.append(token)
             elif token in self._low:
                 low = True
-            targets = index.get(token)
-            if not targets or token in seen:
-                continue
-            seen.add(token)
-            is_negated = self._negated(tokens, position)
-            for cat_key, sub_key, weight in targets:
-                match = Match(token, weight, cat_key, sub_key, is_negated)
-                if is_negated:
-                    negated.append(match)
+            for word, factor in self._words_in(token):
+                if word in seen:
                     continue
-                matched.append(match)
-                if sub_key is None:
-                    cat_scores[cat_key] += weight
-                else:
-                    sub_scores[(cat_key, sub_key)] += weight
+                seen.add(word)
+                is_negated = self._negated(tokens, position)
+                for cat_key, sub_key, weight in index[word]:
+                    self._count(Match(word, round(weight * factor, 2), cat_key, sub_key, is_negated),
+                                matched, negated, cat_scores, sub_scores)
+        return self._decide(tokens, matched, negated, urgent, low, cat_scores, sub_scores)
 
+    def _words_in(self, token: str):
+        """The token itself when it is a keyword; else keywords inside a longer token (jieba
+        keeps 窨井盖 whole: 井盖 counts, a little less), longest first, not overlapping."""
+        if token in self._index:
+            return ((token, 1.0),)
+        if len(token) < 3:
+            return ()
+        found, taken = [], set()
+        for size in range(len(token) - 1, 1, -1):
+            for start in range(len(token) - size + 1):
+                word = token[start:start + size]
+                span = set(range(start, start + size))
+                if word in self._index and not span & taken:
+                    found.append((word, 0.8))
+                    taken |= span
+        return found
+
+    @staticmethod
+    def _count(match: Match, matched, negated, cat_scores, sub_scores) -> None:
+        if match.negated:
+            negated.append(match)
+            return
+        matched.append(match)
+        if match.subcategory is None:
+            cat_scores[match.category] += match.weight
+        else:
+            sub_scores[(match.category, match.subcategory)] += match.weight
+
+    def _decide(self, tokens, matched, negated, urgent, low, cat_scores, sub_scores) -> Classification:
         token_set = set(tokens)
         best_sub: dict[str, tuple[str, float]] = {}
         for (cat_key, sub_key), value in sub_scores.items():

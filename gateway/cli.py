@@ -294,9 +294,23 @@ def classifier_eval(file, level, lexicon, as_json):
         rows = read_labelled(file)
     except ValueError as exc:
         _fail(str(exc))
+    from classifier.learn import label_target
+
     clf = _classifier(lexicon)
-    predicted = [predict_label(clf.classify(text), level) for text, _ in rows]
-    result = metrics([label for _, label in rows], predicted)
+    gold, texts = [], []
+    for text, label in rows:
+        target = label_target(label, clf.rules)
+        if target is None:
+            _fail(f"{file}: 未知标签 {label!r}")
+        if level == "category":
+            gold.append(target[0])
+        elif target[1] is not None:  # subcategory scores are over livelihood cases
+            gold.append(target[1])
+        else:
+            continue
+        texts.append(text)
+    predicted = [predict_label(clf.classify(text), level) for text in texts]
+    result = metrics(gold, predicted)
     if as_json:
         _echo_json(result)
         return

@@ -1,0 +1,92 @@
+"""The classifier on the golden set (tests/data: golden_tune.csv used for rule tuning,
+golden_holdout.csv kept out of it), hard cases, and learning from labelled cases."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from classifier import Classifier
+from classifier.evaluate import metrics, read_labelled
+from tests.conftest import DATA
+from tests.test_imports import run
+from workers.settings import PROJECT_ROOT
+
+CLF = Classifier.from_file(PROJECT_ROOT / "routing_rules.yaml")
+
+
+def test_golden_set_has_four_hundred_messages_over_every_label():
+    rows = read_labelled(DATA / "golden_tune.csv") + read_labelled(DATA / "golden_holdout.csv")
+    assert len(rows) >= 400
+    labels = {label for _, label in rows}
+    assert labels == {"stability", "legal_aid", "petition", "urban_construction", "environment", "transport",
+                      "education_culture", "labor_social_security", "commerce_tourism", "health", "civil_affairs"}
+
+
+@pytest.mark.parametrize("name, floor_accuracy, floor_subcategory_f1", [
+    ("golden_tune.csv", 0.93, 0.93), ("golden_holdout.csv", 0.90, 0.85)])
+def test_figures_on_the_golden_set(name, floor_accuracy, floor_subcategory_f1):
+    result = json.loads(run(None, "classifier", "eval", str(DATA / name), "--json").output)
+    assert result["accuracy"] >= floor_accuracy, result["per_class"]
+    sub = json.loads(run(None, "classifier", "eval", str(DATA / name), "--level", "subcategory", "--json").output)
+    assert sub["macro_f1"] >= floor_subcategory_f1, sub["per_class"]
+    assert {"n", "accuracy", "macro_f1", "per_class"} <= set(result)
+
+
+@pytest.mark.parametrize("text, category, subcategory", [
+    ("不是打架，是邻居家装修噪音太大", "livelihood", "environment"),       # negation
+    ("没有漏水了，现在是暖气不热", "livelihood", "urban_construction"),
+    ("小區門口的路燈壞了", "livelihood", "urban_construction"),            # traditional characters
+    ("ＬＥＤ路灯坏了！！", "livelihood", "urban_construction"),              # full width
+    ("路灯坏了", "livelihood", "urban_construction"),                      # very short
+    ("俺们村的路灯黑了好几天咧", "livelihood", "urban_construction"),       # dialect
+    ("家门口的窨井盖破了一个大洞", "livelihood", "urban_construction"),     # keyword inside a longer token
+    ("村东头两伙人打起来了", "stability", None),
+    ("你好", "unclassified", None),
+])
+def test_hard_cases(text, category, subcategory):
+    result = CLF.classify(text)
+    assert (result.category, result.subcategory) == (category, subcategory), result.to_dict()
+
+
+def test_negated_words_are_explained():
+    result = CLF.classify("不是打架，是邻居家装修噪音太大")
+    assert "打架" in [m.keyword for m in result.negated]
+    assert result.urgency != "urgent"
+
+
+def test_close_runner_up_is_offered_for_co_handling():
+    result = CLF.classify("老板欠工资不给，我想找律师起诉他")
+    assert result.runner_up is not None
+    assert {result.category, result.runner_up.category} <= {"livelihood", "legal_aid"}
+
+
+def test_learn_adds_a_city_s_own_words(tmp_path):
+    training = tmp_path / "past.csv"
+    training.write_text("text,label\n" + "".join(
+        f"{t},transport\n" for t in ["滴滴打不到，嘀嗒拼车乱加价", "嘀嗒拼车司机绕远", "嘀嗒拼车爽约", "嘀嗒拼车收费高"]
+    ) + "".join(f"{t},health\n" for t in ["卫生室医生不在", "卫生室没有药", "卫生室关门了"]), encoding="utf-8")
+    lexicon = tmp_path / "lexicon.json"
+    assert "个词" in run(None, "classifier", "learn", str(training), "-o", str(lexicon)).output
+    data = json.loads(lexicon.read_text(encoding="utf-8"))
+    assert "嘀嗒" in data["labels"]["transport"] or "拼车" in data["labels"]["transport"]
+    test = tmp_path / "test.csv"
+    test.write_text("text,label\n嘀嗒拼车又乱收钱,transport\n", encoding="utf-8")
+    without = json.loads(run(None, "classifier", "eval", str(test), "--level", "subcategory", "--json").output)
+    with_lexicon = json.loads(run(None, "classifier", "eval", str(test), "--level", "subcategory", "--lexicon",
+                                  str(lexicon), "--json").output)
+    assert with_lexicon["accuracy"] == 1.0 and without["accuracy"] == 0.0
+
+
+def test_learn_refuses_unknown_labels(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\n路灯坏了,streetlights\n", encoding="utf-8")
+    result = run(None, "classifier", "learn", str(bad), "-o", str(tmp_path / "x.json"))
+    assert result.exit_code == 2 and "未知标签 streetlights" in result.output
+
+
+def test_metrics_are_computed_right():
+    result = metrics(["a", "a", "b", "b"], ["a", "b", "b", "b"])
+    assert result["accuracy"] == 0.75
+    assert result["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert result["confusion"] == {"a": {"a": 1, "b": 1}, "b": {"b": 2}}
