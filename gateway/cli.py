@@ -236,14 +236,7 @@ def rules_check(file):
 @click.option("--json", "as_json", is_flag=True)
 def classify(text, as_json):
     """Classify a text: category, department, urgency, confidence, matched keywords, tokens."""
-    from classifier import Classifier
-    from classifier.places import RulesError
-
-    settings = load_settings()
-    try:
-        clf = Classifier.from_file(settings.rules_path, cache_dir=settings.instance_path / "jieba")
-    except RulesError as exc:
-        _fail(str(exc))
+    clf = _classifier(None)
     result = clf.classify(text)
     if as_json:
         _echo_json(result.to_dict())
@@ -272,11 +265,15 @@ def _classifier(lexicon: str | None):
     from classifier.places import RulesError
     from classifier.rules import load_classifier_rules
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(f"配置错误 {exc}")
     try:
         rules = load_classifier_rules(settings.rules_path)
     except RulesError as exc:
         _fail(str(exc))
+    lexicon = lexicon or settings.lexicon_path
     extra = load_lexicon(lexicon, rules) if lexicon else None
     return Classifier(rules, cache_dir=settings.instance_path / "jieba", extra_weights=extra)
 

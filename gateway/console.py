@@ -32,6 +32,14 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 ROLE_WORDS = {"operator": "话务员", "member": "团队成员", "supervisor": "督办人员", "admin": "管理员"}
+MESSAGE_WORDS = {
+    "receipt": "回执", "team_notice": "派单通知", "status_update": "进度通知", "command_reply": "指令回复", "survey": "回访",
+    "reminder": "时限提醒", "escalation": "督办", "opt_out": "退订确认", "opt_in": "订阅确认",
+    "pending": "待发送", "sending": "发送中", "queued": "已提交", "sent": "已发送", "delivered": "已送达",
+    "undelivered": "未送达", "failed": "发送失败", "suppressed": "不发送", "held": "静默时段暂缓", "stored": "已存入发件箱",
+    "sms": "短信", "voice": "电话", "operator": "话务登记", "api": "接口", "case_opened": "立案", "case_joined": "并入案件",
+    "command": "指令", "rating": "评价", "repeat": "重复件", "status_query": "查询",
+}
 EVENT_WORDS = {
     "received": "收到反映", "classified": "自动分类", "assigned": "派单", "triage": "待分派", "located": "确定区域",
     "location_unknown": "地址未识别", "resident_message": "居民补充", "acknowledged": "受理", "progress": "进展",
@@ -81,7 +89,7 @@ def helpers():
 
     return {"csrf_token": csrf_token, "local": lambda v: to_local(v).strftime("%m-%d %H:%M") if v else "",
             "local_iso": local_iso,
-            "status_words": STATUS_WORDS, "role_words": ROLE_WORDS, "event_words": EVENT_WORDS, "category_words": CATEGORY_WORDS,
+            "status_words": STATUS_WORDS, "role_words": ROLE_WORDS, "event_words": EVENT_WORDS, "message_words": MESSAGE_WORDS, "category_words": CATEGORY_WORDS,
             "labels": rt().rules.classifier.labels()}
 
 
@@ -162,7 +170,12 @@ def case(number: str):
         item = _load_case(db, number)
         detail = case_detail(db, item)
         known = directory.current(db)
+        from models import Call
+
+        calls = db.scalars(sa.select(Call).join(InboundMessage, InboundMessage.id == Call.inbound_id)
+                           .where(InboundMessage.case_id == item.id)).all()
         return render_template("console/case.html", case=item, detail=detail, can_act=actionable(db, viewer_of(g.user), item),
+                               calls=calls,
                                teams=sorted(known.teams.values(), key=lambda t: t.code),
                                area=known.areas.get(item.area_id), team=known.teams.get(item.team_id))
 

@@ -81,3 +81,17 @@ def test_landline_caller_gets_a_case_but_no_sms(phone, rt, demo):
     [case] = cases(rt)
     [receipt] = outbox(rt, to="+8657487654321")
     assert receipt.status == "suppressed" and "非手机号码" in receipt.error
+
+
+def test_operator_sees_the_transcript_and_recording_on_the_case(phone, rt, demo, client):
+    from tests.test_console_api import login
+    from tests.test_imports import run
+
+    run(phone.client.application, "demo")
+    phone.post("/twilio/voice/speech", call_params(phone, SpeechResult="楼上漏水好几天了", Confidence="0.91"))
+    phone.post("/twilio/voice/recording", call_params(phone, RecordingSid="RE9", RecordingDuration="33",
+                                                      RecordingUrl="https://api.twilio.com/rec/RE9"))
+    phone.drain()
+    login(client, "operator")
+    page = client.get(f"/console/cases/{cases(rt)[0].number}").data.decode()
+    assert "语音转写：楼上漏水好几天了" in page and "0.91" in page and "录音 33 秒" in page and "RE9" in page

@@ -71,10 +71,14 @@ def shared_classifier(rules: Rules, settings: Settings):
     """One classifier per rules file content per process: building one loads jieba (~0.8 s)."""
     from classifier import Classifier
 
-    key = (str(rules.path), rules.path.stat().st_mtime_ns)
+    lexicon = settings.lexicon_path
+    key = (str(rules.path), rules.path.stat().st_mtime_ns, str(lexicon), lexicon.stat().st_mtime_ns if lexicon else 0)
     if key not in _classifiers:
+        from classifier.learn import load_lexicon
+
         _classifiers.clear()
-        _classifiers[key] = Classifier(rules.classifier, cache_dir=settings.instance_path / "jieba")
+        extra = load_lexicon(lexicon, rules.classifier) if lexicon else None
+        _classifiers[key] = Classifier(rules.classifier, cache_dir=settings.instance_path / "jieba", extra_weights=extra)
     return _classifiers[key]
 
 

@@ -36,6 +36,7 @@ class Settings:
     twilio_auth_token: str
     public_url: str | None
     secret_key: str
+    lexicon_path: Path | None = None
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -117,6 +118,10 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
 
     secret_key = env.get("GRIDLINE_SECRET_KEY") or _secret_key(instance_path)
 
+    lexicon = Path(env["GRIDLINE_LEXICON"]) if env.get("GRIDLINE_LEXICON") else None
+    if lexicon is not None and not lexicon.is_file():
+        raise ConfigError(f"GRIDLINE_LEXICON: no lexicon file at {lexicon} (make one with gridline classifier learn)")
+
     settings = Settings(
         instance_path=instance_path,
         database_url=database_url,
@@ -128,6 +133,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         twilio_auth_token=auth_token,
         public_url=public_url,
         secret_key=secret_key,
+        lexicon_path=lexicon,
     )
     return settings.replace(**overrides) if overrides else settings
 
