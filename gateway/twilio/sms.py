@@ -95,12 +95,17 @@ def inbound_sms():
     if message_id is None:
         log.info("sms webhook duplicate sid=%s", request.form.get("MessageSid"))
         return twiml()
+    hand_over(rt, message_id)
+    return twiml()
+
+
+def hand_over(rt, message_id: int) -> None:
+    """Give a stored message to the workers. If Redis is down it stays stored and committed:
+    the inbound sweep enqueues it once Redis answers again."""
     try:
         inbox.push(rt.redis, message_id)
     except (redis.RedisError, OSError) as exc:
-        # Stored and committed: the inbound sweep enqueues it once Redis answers again.
-        log.error("sms stored but not enqueued id=%s error=%s", message_id, exc)
-    return twiml()
+        log.error("message stored but not enqueued id=%s error=%s", message_id, exc)
 
 
 @bp.post("/status")

@@ -12,9 +12,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from models import Call
 from models.phones import mask, try_e164
-from workers import inbox
 
-from .sms import _checker, store_inbound
+from .sms import _checker, hand_over, store_inbound
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
@@ -29,10 +28,15 @@ def twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
-def _signed() -> None:
+def _signed_call_sid() -> str:
+    """403 for a bad signature, 400 without a CallSid; else the CallSid."""
     if not _checker().valid(request):
         log.warning("voice webhook rejected: bad or missing signature")
         abort(403)
+    sid = request.form.get("CallSid") or ""
+    if not sid:
+        abort(400)
+    return sid
 
 
 def _action(endpoint: str) -> str:
@@ -61,10 +65,7 @@ def _call(session, sid: str) -> Call:
 
 @bp.post("")
 def incoming_call():
-    _signed()
-    sid = request.form.get("CallSid") or ""
-    if not sid:
-        abort(400)
+    sid = _signed_call_sid()
     rt = current_app.extensions["gridline"]
     with rt.db.session() as session:
         _call(session, sid)
@@ -79,11 +80,10 @@ def incoming_call():
 
 @bp.post("/speech")
 def speech():
-    _signed()
-    sid = request.form.get("CallSid") or ""
+    sid = _signed_call_sid()
     text = (request.form.get("SpeechResult") or "").strip()
     response = VoiceResponse()
-    if not sid or not text:
+    if not text:
         _record_fallback(response)
         return twiml(response)
     confidence = request.form.get("Confidence")
@@ -98,10 +98,7 @@ def speech():
         if message_id:
             call.inbound_id = message_id
     if message_id:
-        try:
-            inbox.push(rt.redis, message_id)
-        except Exception as exc:  # stored: the inbound sweep enqueues it later
-            log.error("voice report stored but not enqueued id=%s error=%s", message_id, exc)
+        hand_over(rt, message_id)
     response.say(THANKS, **VOICE)
     response.hangup()
     return twiml(response)
@@ -109,10 +106,7 @@ def speech():
 
 @bp.post("/recording")
 def recording():
-    _signed()
-    sid = request.form.get("CallSid") or ""
-    if not sid:
-        abort(400)
+    sid = _signed_call_sid()
     rt = current_app.extensions["gridline"]
     seconds = int(request.form.get("RecordingDuration") or 0)
     with rt.db.session() as session:
@@ -128,8 +122,5 @@ def recording():
         if message_id:
             with rt.db.session() as session:
                 _call(session, sid).inbound_id = message_id
-            try:
-                inbox.push(rt.redis, message_id)
-            except Exception as exc:
-                log.error("voice recording stored but not enqueued id=%s error=%s", message_id, exc)
+            hand_over(rt, message_id)
     return Response("", status=204)
