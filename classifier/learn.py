@@ -63,14 +63,21 @@ def save_lexicon(lexicon: dict, path: str | Path, level: str) -> None:
     Path(path).write_text(json.dumps({"level": level, "labels": lexicon}, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+# Learned words complement the stock rules: a stock keyword keeps its hand-set weight, and a
+# learned weight is capped so that history cannot outvote a clear stock keyword on its own.
+LEARNED_CAP = 3.0
+
+
 def load_lexicon(path: str | Path, rules: ClassifierRules) -> dict[str, dict[tuple[str, str | None], float]]:
     """The scorer's extra weights: {token: {(category, subcategory): weight}}."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    stock = rules.all_keywords()
     out: dict[str, dict[tuple[str, str | None], float]] = defaultdict(dict)
     for label, words in data.get("labels", {}).items():
         target = label_target(label, rules)
         if target is None:
             continue
         for word, weight in words.items():
-            out[word][target] = float(weight)
+            if word not in stock:
+                out[word][target] = min(float(weight), LEARNED_CAP)
     return dict(out)

@@ -52,7 +52,7 @@ class ClassifierRules:
     def all_keywords(self) -> set[str]:
         words = set(self.domain_terms) | set(self.urgent_words) | set(self.low_words)
         for cat in self.categories.values():
-            words |= set(cat.keywords)
+            words |= set(cat.keywords) | set(cat.exclude)
             for sub in cat.subcategories.values():
                 words |= set(sub.keywords)
         return words

@@ -90,3 +90,8 @@ def test_metrics_are_computed_right():
     assert result["accuracy"] == 0.75
     assert result["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
     assert result["confusion"] == {"a": {"a": 1, "b": 1}, "b": {"b": 2}}
+
+
+def test_exclusions_cancel_a_category():
+    assert CLF.classify("楼道着火了").category == "stability"
+    assert CLF.classify("小区明天搞消防演练，会有着火的烟雾").category != "stability"
