@@ -82,10 +82,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
 
     database_url = env.get("GRIDLINE_DATABASE_URL") or f"sqlite:///{instance_path / 'gridline.db'}"
     _check_url("GRIDLINE_DATABASE_URL", database_url, ("sqlite", "postgresql", "postgres"))
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    from models.db import normalise_url
+
+    database_url = normalise_url(database_url)
 
     redis_url = env.get("GRIDLINE_REDIS_URL") or None
     if redis_url:
