@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from models import ApiToken, Case, CaseTeam, User, utcnow
+from models import ApiToken, Case, User, utcnow
 from workers import directory
 
 from .access import Viewer, can_act, can_view
@@ -83,5 +83,3 @@ def user_for_token(session: Session, token: str) -> User | None:
     user = session.get(User, row.user_id)
     return user if user is not None and user.active else None
 
-
-__all__ = ["CaseTeam", "FILTERS", "Page", "actionable", "find_cases", "new_token", "user_for_token", "viewer_of", "visible"]

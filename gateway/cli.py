@@ -579,7 +579,7 @@ def dev(host, port):
         subprocess.Popen(exe + ["scheduler"]),
     ]
     click.echo(f"Gridline 已启动: http://{host}:{port}/healthz  （Ctrl-C 停止）")
-    click.echo(f"试一试: gridline sms simulate --from 13805710001 \"村东头两伙人打起来了\" && sleep 1 && gridline outbox")
+    click.echo("试一试: gridline sms simulate --from 13805710001 \"村东头两伙人打起来了\" && sleep 1 && gridline outbox")
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -16,7 +16,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    url_for)
 from werkzeug.security import check_password_hash
 
-from models import Case, InboundMessage, OutboundMessage, User, iso, to_local
+from models import Case, InboundMessage, OutboundMessage, User, to_local
 from models.phones import InvalidPhone, to_e164
 from workers import directory
 from workers.casework import CaseWork, Actor
@@ -383,5 +383,3 @@ def import_data():
     directory.invalidate()
     return render_template("console/import.html", report=report)
 
-
-__all__ = ["bp", "iso"]

@@ -2,12 +2,12 @@
 signed webhook and a real worker, checking every SMS and every event."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from models import Case
+from models import Case, to_local
 from tests.conftest import RESIDENT_G1, RESIDENT_XINHE, cases, events, outbox, phones_of
 from workers.jobs.deadlines import sweep_deadlines
 
@@ -122,7 +122,7 @@ def test_help_and_list(phone, rt, leak, clock):
     grid_member = member(rt, "DH-S1-C1-G1-T")
     phone.text(grid_member, "帮助")
     assert "受理 编号" in last_to(rt, grid_member).body
-    phone.text(RESIDENT_G1_B := "+8613805710002", "村东头两伙人打起来了")
+    phone.text("+8613805710002", "村东头两伙人打起来了")
     phone.text(grid_member, "LB")
     body = last_to(rt, grid_member).body
     assert body.startswith("【网格通】办理中2件：")
@@ -194,7 +194,7 @@ def test_reminder_then_escalation_up_the_grid_on_missed_acknowledgement(phone, r
     grid_team = phones_of(rt, "DH-S1-C1-G1-T")
     with rt.db.session() as session:
         ack_due = session.get(Case, leak.id).ack_due_at
-    clock._start = ack_due - __import__("datetime").timedelta(minutes=20)
+    clock.set(to_local(ack_due - timedelta(minutes=20)).replace(tzinfo=None))
     assert sweep_deadlines()["ack_reminders"] == 1
     reminders = [m for m in outbox(rt, kind="reminder")]
     assert {m.to for m in reminders} == grid_team and "须在" in reminders[0].body and "前受理" in reminders[0].body

@@ -13,16 +13,16 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import Area, Case, CaseEvent, CaseTeam, InboundMessage, Member, OptOut, Resident, Team, utcnow
-from models.phones import mask, mask_local, mask_name
+from models import Area, Case, CaseTeam, InboundMessage, Member, OptOut, Resident, Team
+from models.phones import mask
 
 from .conversation import read_intent
 from .deadlines import case_deadlines
 from .locate import AreaName, find_area
 from .notify import Notifier, open_cases_of
 from . import directory
-from .casework import SYSTEM, Actor, CaseWork, member_actor
-from .commands import Command, CommandError, CommandParser
+from .casework import Actor, CaseWork, member_actor
+from .commands import USAGE, Command, CommandError, CommandParser
 from .conversation import keyword_form
 from .lifecycle import IllegalStep
 from .routing import RoutingDecision, route_case
@@ -47,11 +47,6 @@ class Reporter:
         return f"{who} {mask(self.phone)}"
 
 
-def record(session: Session, case: Case, type_: str, actor: str, note: str = "", channel: str = "system", at=None,
-           **data) -> None:
-    session.add(CaseEvent(case_id=case.id, type=type_, actor=actor, channel=channel, note=note, data=data, at=at or utcnow()))
-
-
 class Intake:
     def __init__(self, session: Session, runtime, notifier: Notifier | None = None):
         self.session = session
@@ -62,7 +57,7 @@ class Intake:
         self.work = CaseWork(session, runtime, self.notifier, self.now)
 
     def _record(self, case: Case, type_: str, actor: str, note: str = "", channel: str = "system", **data) -> None:
-        record(self.session, case, type_, actor, note, channel, at=self.now, **data)
+        self.work.record(case, type_, Actor(actor, channel), note, **data)
 
     # -- who is writing ------------------------------------------------------------------
     def reporter(self, phone: str) -> Reporter:
@@ -389,7 +384,7 @@ class Intake:
             sa.select(Case).where(Case.team_id.in_(team_ids), Case.status.in_(OPEN_STATUSES)).limit(2)))
         if len(open_cases) == 1:
             return open_cases[0], ""
-        usage = f"格式：{__import__('workers.commands', fromlist=['USAGE']).USAGE[parsed.action]}"
+        usage = f"格式：{USAGE[parsed.action]}"
         return None, ("本团队没有办理中的案件。" if not open_cases else f"本团队有多件案件，请写明编号。{usage}")
 
     def _list(self, team_ids: list[int]) -> str:

@@ -11,7 +11,7 @@ import redis
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
 
-from models import STATUS_RANK, InboundMessage, OptOut, OutboundMessage, utcnow
+from models import STATUS_RANK, OptOut, OutboundMessage, utcnow
 from models.phones import mask, try_e164
 from workers import inbox
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from models import InboundMessage, OutboundMessage, utcnow
+from models import InboundMessage, OutboundMessage
 
 from .. import runtime
 from ..queues import SWEEPS, job
