@@ -95,3 +95,8 @@ def test_metrics_are_computed_right():
 def test_exclusions_cancel_a_category():
     assert CLF.classify("楼道着火了").category == "stability"
     assert CLF.classify("小区明天搞消防演练，会有着火的烟雾").category != "stability"
+
+
+def test_a_keyword_inside_a_longer_keyword_does_not_count():
+    result = CLF.classify("我家楼上卫生间漏水好几天了")
+    assert "卫生" not in [m.keyword for m in result.matched] and "卫生间" in [m.keyword for m in result.matched]
