@@ -246,7 +246,11 @@ def classify(text, as_json):
     if result.subcategory:
         click.echo(f"子类: {labels[result.subcategory]} ({result.subcategory}) -> {result.department}")
     click.echo(f"紧急程度: {result.urgency}   置信度: {result.confidence:.2f}   得分: {result.score:g}")
-    click.echo("命中: " + ("、".join(f"{m.keyword}({m.weight:g})" for m in result.matched) or "无"))
+    rule_hits = [m for m in result.matched if m.source == "rules"]
+    learned = [m for m in result.matched if m.source == "learned"]
+    click.echo("命中: " + ("、".join(f"{m.keyword}({m.weight:g})" for m in rule_hits) or "无"))
+    if learned:
+        click.echo("学习所得: " + "、".join(f"{m.keyword}(+{m.weight:g})" for m in learned))
     if result.negated:
         click.echo("否定: " + "、".join(m.keyword for m in result.negated))
     if result.runner_up:
@@ -260,8 +264,7 @@ LEVELS = click.Choice(["category", "subcategory"])
 
 
 def _classifier(lexicon: str | None):
-    from classifier import Classifier
-    from classifier.learn import load_lexicon
+    from classifier import Classifier, LearnedModel, LexiconError
     from classifier.places import RulesError
     from classifier.rules import load_classifier_rules
 
@@ -274,8 +277,11 @@ def _classifier(lexicon: str | None):
     except RulesError as exc:
         _fail(str(exc))
     lexicon = lexicon or settings.lexicon_path
-    extra = load_lexicon(lexicon, rules) if lexicon else None
-    return Classifier(rules, cache_dir=settings.instance_path / "jieba", extra_weights=extra)
+    try:
+        model = LearnedModel.load(lexicon, rules) if lexicon else None
+    except LexiconError as exc:
+        _fail(f"词典错误 {exc}")
+    return Classifier(rules, cache_dir=settings.instance_path / "jieba", model=model)
 
 
 @classifier_group.command("eval", with_appcontext=False)
@@ -291,7 +297,7 @@ def classifier_eval(file, level, lexicon, as_json):
         rows = read_labelled(file)
     except ValueError as exc:
         _fail(str(exc))
-    from classifier.learn import label_target
+    from classifier.model import label_target
 
     clf = _classifier(lexicon)
     gold, texts = [], []
@@ -318,21 +324,29 @@ def classifier_eval(file, level, lexicon, as_json):
 
 @classifier_group.command("learn", with_appcontext=False)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
-@click.option("--level", type=LEVELS, default="subcategory", show_default=True)
+@click.option("--level", type=LEVELS, default="subcategory", show_default=True,
+              help="category: learn the four categories (subcategory labels count as livelihood)")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 def classifier_learn(file, level, output):
-    """Learn keyword weights from labelled past cases (text,label) into a lexicon file."""
+    """Learn from labelled past cases (text,label) a lexicon used on top of the stock rules."""
     from classifier.evaluate import read_labelled
-    from classifier.learn import label_target, learn, save_lexicon
+    from classifier.learn import LearnError, cross_validated_macro_f1, learn
 
     clf = _classifier(None)
-    rows = read_labelled(file)
-    unknown = sorted({label for _, label in rows if label_target(label, clf.rules) is None})
-    if unknown:
-        _fail(f"{file}: 未知标签 {', '.join(unknown)}（应为类别或民生子类的键）")
-    lexicon = learn([(clf.tokens(text), label) for text, label in rows])
-    save_lexicon(lexicon, output, level)
-    click.echo(f"{output}: {sum(len(v) for v in lexicon.values())} 个词，{len(lexicon)} 个标签，来自 {len(rows)} 条案例")
+    try:
+        rows = read_labelled(file)
+        model = learn(clf, rows, level)
+    except (ValueError, LearnError) as exc:
+        _fail(f"{file}: {exc}")
+    model.save(output)
+    info = model.info
+    learner = info["learner"]
+    f1 = cross_validated_macro_f1(model)
+    click.echo(f"{output}: 来自 {info['cases']} 条案例，{len(model.labels)} 个标签，{info['features']} 个词和词组")
+    click.echo(f"  模型: {'线性SVM' if learner['kind'] == 'svm' else '逻辑回归'} C={learner['C']:g}，"
+               f"规则得分权重 {learner['stock_scale']:g}" + (f"，{info['folds']} 折交叉验证 macro-F1 {f1:.3f}" if f1 is not None else ""))
+    for candidate, value in info["cross_validation"].items():
+        click.echo(f"    {candidate:<28} {value:.3f}")
 
 
 @classifier_group.command("export-corrections", with_appcontext=False)

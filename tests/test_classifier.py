@@ -8,7 +8,7 @@ import json
 import pytest
 
 from classifier import Classifier
-from classifier.evaluate import metrics, read_labelled
+from classifier.evaluate import metrics, predict_label, read_labelled
 from tests.conftest import DATA
 from tests.test_imports import run
 from workers.settings import PROJECT_ROOT
@@ -63,28 +63,81 @@ def test_close_runner_up_is_offered_for_co_handling():
     assert {result.category, result.runner_up.category} <= {"livelihood", "legal_aid"}
 
 
+def _write(path, rows):
+    path.write_text("text,label\n" + "".join(f"{t},{label}\n" for t, label in rows), encoding="utf-8")
+    return path
+
+
 def test_learn_adds_a_city_s_own_words(tmp_path):
-    training = tmp_path / "past.csv"
-    training.write_text("text,label\n" + "".join(
-        f"{t},transport\n" for t in ["滴滴打不到，嘀嗒拼车乱加价", "嘀嗒拼车司机绕远", "嘀嗒拼车爽约", "嘀嗒拼车收费高"]
-    ) + "".join(f"{t},health\n" for t in ["卫生室医生不在", "卫生室没有药", "卫生室关门了"]), encoding="utf-8")
+    training = _write(tmp_path / "past.csv", [
+        (t, "transport") for t in ["滴滴打不到，嘀嗒拼车乱加价", "嘀嗒拼车司机绕远", "嘀嗒拼车爽约", "嘀嗒拼车收费高"]
+    ] + [(t, "卫生计生") for t in ["卫生室医生不在", "卫生室没有药", "卫生室关门了"]])  # Chinese names work too
     lexicon = tmp_path / "lexicon.json"
-    assert "个词" in run(None, "classifier", "learn", str(training), "-o", str(lexicon)).output
+    output = run(None, "classifier", "learn", str(training), "-o", str(lexicon)).output
+    assert "来自 7 条案例，2 个标签" in output and "交叉验证" in output
     data = json.loads(lexicon.read_text(encoding="utf-8"))
-    assert "嘀嗒" in data["labels"]["transport"] or "拼车" in data["labels"]["transport"]
-    test = tmp_path / "test.csv"
-    test.write_text("text,label\n嘀嗒拼车又乱收钱,transport\n", encoding="utf-8")
+    assert data["labels"] == ["health", "transport"]
+    idf, health, transport = data["features"].get("拼车") or data["features"]["拼+车"]  # a word, or two characters
+    assert transport > 0 > health
+    test = _write(tmp_path / "test.csv", [("嘀嗒拼车又乱收钱", "transport")])
     without = json.loads(run(None, "classifier", "eval", str(test), "--level", "subcategory", "--json").output)
     with_lexicon = json.loads(run(None, "classifier", "eval", str(test), "--level", "subcategory", "--lexicon",
                                   str(lexicon), "--json").output)
     assert with_lexicon["accuracy"] == 1.0 and without["accuracy"] == 0.0
 
 
+def test_a_learned_answer_explains_itself(tmp_path, monkeypatch):
+    training = _write(tmp_path / "past.csv", [(t, "transport") for t in ["嘀嗒拼车乱加价", "嘀嗒拼车绕远", "嘀嗒拼车爽约"]]
+                      + [(t, "health") for t in ["卫生室医生不在", "卫生室没有药", "卫生室关门了"]])
+    lexicon = tmp_path / "lexicon.json"
+    run(None, "classifier", "learn", str(training), "-o", str(lexicon))
+    monkeypatch.setenv("GRIDLINE_LEXICON", str(lexicon))
+    result = json.loads(run(None, "classify", "--json", "嘀嗒拼车又乱收钱").output)
+    assert (result["category"], result["subcategory"], result["department"]) == ("livelihood", "transport", "transport_bureau")
+    learned = [m for m in result["matched"] if m["source"] == "learned"]
+    assert learned and learned[0]["weight"] > 0 and {"嘀嗒", "拼车"} & {m["keyword"] for m in learned}
+    assert "学习所得: " in run(None, "classify", "嘀嗒拼车又乱收钱").output
+
+
+def test_learned_model_reproduces_its_training_cases():
+    """The exported numbers are the trained model: scored by the pure-Python scorer, the
+    training cases come back with their own labels (a wrong label order or IDF would not)."""
+    from classifier.learn import learn
+
+    rows = read_labelled(DATA / "golden_tune.csv") + read_labelled(DATA / "golden_longform_tune.csv")
+    model = learn(CLF, rows)
+    learned = Classifier(CLF.rules, model=model)
+    predicted = [predict_label(learned.classify(text), "subcategory") for text, _ in rows]
+    gold = [label for _, label in rows]
+    assert metrics(gold, predicted)["accuracy"] >= 0.97
+    assert model.info["learner"]["kind"] in ("svm", "logreg") and model.info["features"] > 500
+
+
+def test_a_model_of_livelihood_cases_leaves_clear_stability_reports_alone():
+    from classifier.learn import learn
+
+    rows = [(t, l) for t, l in read_labelled(DATA / "golden_tune.csv") if l not in ("stability", "legal_aid", "petition")]
+    learned = Classifier(CLF.rules, model=learn(CLF, rows))
+    assert learned.classify("村东头两伙人打起来了，有人拿着刀").category == "stability"
+    assert learned.classify("楼上漏水把我家天花板泡了").subcategory == "urban_construction"
+
+
+def test_an_old_or_broken_lexicon_is_refused_with_a_reason(tmp_path):
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"level": "subcategory", "labels": {"transport": {"拼车": 2.0}}}), encoding="utf-8")
+    result = run(None, "classifier", "eval", str(DATA / "golden_holdout.csv"), "--lexicon", str(old))
+    assert result.exit_code == 2 and "run gridline classifier learn again" in result.output
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    result = run(None, "classifier", "eval", str(DATA / "golden_holdout.csv"), "--lexicon", str(broken))
+    assert result.exit_code == 2 and "not a lexicon file" in result.output
+
+
 def test_learn_refuses_unknown_labels(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\n路灯坏了,streetlights\n", encoding="utf-8")
     result = run(None, "classifier", "learn", str(bad), "-o", str(tmp_path / "x.json"))
-    assert result.exit_code == 2 and "未知标签 streetlights" in result.output
+    assert result.exit_code == 2 and "第 2 行：未知标签 'streetlights'" in result.output
 
 
 def test_metrics_are_computed_right():

@@ -9,7 +9,7 @@ from models.db import Database
 
 from .policy import Rules, load_rules
 from .redis_conn import EmbeddedRedis, connect
-from .settings import Settings
+from .settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +74,14 @@ def shared_classifier(rules: Rules, settings: Settings):
     lexicon = settings.lexicon_path
     key = (str(rules.path), rules.path.stat().st_mtime_ns, str(lexicon), lexicon.stat().st_mtime_ns if lexicon else 0)
     if key not in _classifiers:
-        from classifier.learn import load_lexicon
+        from classifier import LearnedModel, LexiconError
 
         _classifiers.clear()
-        extra = load_lexicon(lexicon, rules.classifier) if lexicon else None
-        _classifiers[key] = Classifier(rules.classifier, cache_dir=settings.instance_path / "jieba", extra_weights=extra)
+        try:
+            model = LearnedModel.load(lexicon, rules.classifier) if lexicon else None
+        except LexiconError as exc:
+            raise ConfigError(f"GRIDLINE_LEXICON: {exc}") from exc
+        _classifiers[key] = Classifier(rules.classifier, cache_dir=settings.instance_path / "jieba", model=model)
     return _classifiers[key]
 
 

@@ -1,0 +1,193 @@
+"""A model learned from a city's own labelled cases, applied on top of the stock rules (pure).
+
+`gridline classifier learn` writes it as a JSON lexicon: for every word and word pair seen in the
+training cases, its IDF and one weight per label; per label a bias and the weights given to the
+stock rules' own scores. Scoring is a linear model over the same features the trainer used
+(sublinear TF-IDF of words and adjacent word pairs, L2-normalised, plus the stock scores), so a
+prediction is the sum of readable parts: `gridline classify` lists the words that pushed the
+answer, each with its contribution, beside the stock keywords.
+
+Pure Python at run time (no numpy): a worker loads a few MB of floats, not a machine-learning
+stack.
+"""
+from __future__ import annotations
+
+import json
+import math
+import operator
+from array import array
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .rules import ClassifierRules
+from .types import UNCLASSIFIED, Classification, Match, RunnerUp
+
+FORMAT = 2
+PAIR = "+"                 # joins the two words of a pair feature: 楼上+漏水
+STOCK_CAP = 3.0            # a stock score enters the model as min(score * scale, cap)
+KEEP_STOCK_CONFIDENCE = 0.6  # a confident stock answer in a category the model never saw stands
+MIN_CONFIDENCE = 0.2       # below this, with no stock answer either, the message goes to triage
+EXPLAIN_TOP = 8
+
+
+class LexiconError(ValueError):
+    pass
+
+
+def features(tokens) -> list[str]:
+    """Words and adjacent word pairs; the trainer and the scorer both use exactly this."""
+    words = [t for t in tokens if t.strip()]
+    return words + [a + PAIR + b for a, b in zip(words, words[1:])]
+
+
+def canonical_label(label: str, rules: ClassifierRules) -> str | None:
+    """A category or subcategory key, from its key or its Chinese name (城乡建设 -> urban_construction)."""
+    label = label.strip()
+    keys = {key: key for key in rules.labels()}
+    names = {name: key for key, name in rules.labels().items()}
+    return keys.get(label) or names.get(label) or keys.get(label.lower())
+
+
+def label_target(label: str, rules: ClassifierRules) -> tuple[str, str | None] | None:
+    """(category, subcategory or None) for a label, or None when the rules do not know it."""
+    key = canonical_label(label, rules)
+    if key is None:
+        return None
+    if key in rules.categories:
+        return key, None
+    for cat in rules.categories.values():
+        if key in cat.subcategories:
+            return cat.key, key
+    return None
+
+
+def stock_vector(result: Classification, targets: list[tuple[str, str | None]]) -> list[float]:
+    """The stock rules' score for each label: a category's total, or a subcategory's own sum."""
+    sub_scores: Counter = Counter()
+    for match in result.matched:
+        if match.subcategory is not None and match.source == "rules":
+            sub_scores[match.subcategory] += match.weight
+    return [result.scores.get(cat, 0.0) if sub is None else sub_scores[sub] for cat, sub in targets]
+
+
+@dataclass
+class LearnedModel:
+    labels: list[str]
+    level: str
+    weights: dict[str, array]      # feature -> [idf, w_label0, w_label1, ...]
+    bias: list[float]
+    stock_weights: list[list[float]]  # [label][stock label]
+    stock_scale: float
+    temperature: float             # softmax(decision * temperature) -> confidence
+    info: dict
+
+    # -- file -------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        data = {
+            "format": FORMAT, "level": self.level, "labels": self.labels, "bias": self.bias,
+            "stock_scale": self.stock_scale, "stock_weights": self.stock_weights,
+            "temperature": self.temperature, "info": self.info,
+            "features": {f: [round(v, 5) for v in row] for f, row in self.weights.items()},
+        }
+        Path(path).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path, rules: ClassifierRules) -> "LearnedModel":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LexiconError(f"{path}: not a lexicon file ({exc})") from exc
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise LexiconError(f"{path}: lexicon format {data.get('format', 1) if isinstance(data, dict) else '?'} "
+                               f"is not {FORMAT}; run gridline classifier learn again")
+        labels = data["labels"]
+        unknown = [label for label in labels if label_target(label, rules) is None]
+        if unknown:
+            raise LexiconError(f"{path}: labels not in the routing rules: {', '.join(unknown)}")
+        width = len(labels) + 1
+        weights = {}
+        for feature, row in data["features"].items():
+            if len(row) != width:
+                raise LexiconError(f"{path}: feature {feature!r} has {len(row)} numbers, expected {width}")
+            weights[feature] = array("f", row)
+        return cls(labels=labels, level=data.get("level", "subcategory"), weights=weights, bias=data["bias"],
+                   stock_weights=data["stock_weights"], stock_scale=data["stock_scale"],
+                   temperature=data.get("temperature", 1.0), info=data.get("info", {}))
+
+    # -- scoring ----------------------------------------------------------------------------------
+    def vector(self, tokens) -> dict[str, float]:
+        """Sublinear TF-IDF over known features, L2-normalised (as scikit-learn's TfidfVectorizer)."""
+        counts = Counter(f for f in features(tokens) if f in self.weights)
+        values = {f: (1.0 + math.log(n)) * self.weights[f][0] for f, n in counts.items()}
+        norm = math.sqrt(sum(v * v for v in values.values()))
+        return {f: v / norm for f, v in values.items()} if norm else {}
+
+    def decisions(self, tokens, stock: list[float]) -> tuple[list[float], dict[str, float]]:
+        x = self.vector(tokens)
+        scores = list(self.bias)
+        weights = self.weights
+        for feature, value in x.items():
+            row = iter(weights[feature])
+            next(row)  # the IDF
+            scores = [s + value * w for s, w in zip(scores, row)]
+        scaled = [min(s * self.stock_scale, STOCK_CAP) for s in stock]
+        if any(scaled):
+            scores = [s + sum(map(operator.mul, row, scaled)) for s, row in zip(scores, self.stock_weights)]
+        return scores, x
+
+    def _plan(self, rules: ClassifierRules):
+        """Per rules object, once: each label's (category, subcategory), and the departments."""
+        if getattr(self, "_planned_for", None) is not rules:
+            self._targets = [label_target(label, rules) for label in self.labels]
+            self._covered = {cat for cat, _ in self._targets}
+            self._departments = {sub.key: sub.department for cat in rules.categories.values()
+                                 for sub in cat.subcategories.values()}
+            self._planned_for = rules
+        return self._targets, self._covered, self._departments
+
+    def decide(self, tokens, stock: Classification, rules: ClassifierRules) -> Classification:
+        targets, covered, departments = self._plan(rules)
+        if stock.classified and stock.category not in covered and stock.confidence >= KEEP_STOCK_CONFIDENCE:
+            return stock
+        scores, x = self.decisions(tokens, stock_vector(stock, targets))
+        if not x and not stock.classified:
+            return stock
+        top = max(scores)
+        exps = [math.exp((s - top) * self.temperature) for s in scores]
+        total = sum(exps)
+        probs = [e / total for e in exps]
+        ranked = sorted(range(len(scores)), key=lambda k: probs[k], reverse=True)
+        best = ranked[0]
+        if probs[best] < MIN_CONFIDENCE and not stock.classified:
+            return stock
+        category, subcategory = targets[best]
+        if subcategory is None:
+            subcategory = _stock_subcategory(stock, category)
+        runner_up = None
+        if len(ranked) > 1 and probs[ranked[1]] >= rules.runner_up_ratio * probs[best]:
+            second_cat, second_sub = targets[ranked[1]]
+            if (second_cat, second_sub) != (category, subcategory):
+                runner_up = RunnerUp(second_cat, second_sub, round(scores[ranked[1]], 3))
+        learned = sorted(((f, v * self.weights[f][best + 1]) for f, v in x.items()), key=lambda fv: fv[1], reverse=True)
+        explained = tuple(Match(f, round(c, 3), category, targets[best][1], source="learned")
+                          for f, c in learned[:EXPLAIN_TOP] if c > 0)
+        return replace(
+            stock, category=category, subcategory=subcategory,
+            department=departments.get(subcategory) if subcategory else None,
+            score=round(scores[best], 3), confidence=probs[best],
+            matched=explained + tuple(m for m in stock.matched if m.category == category),
+            runner_up=runner_up,
+            scores={label: round(p, 4) for label, p in zip(self.labels, probs)},
+        )
+
+
+def _stock_subcategory(stock: Classification, category: str) -> str | None:
+    """For a model that predicts categories only: the stock rules' best subcategory within it."""
+    if stock.category == category:
+        return stock.subcategory
+    sums: Counter = Counter()
+    for match in stock.matched:
+        if match.category == category and match.subcategory:
+            sums[match.subcategory] += match.weight
+    return sums.most_common(1)[0][0] if sums else None
