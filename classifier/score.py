@@ -7,13 +7,14 @@ negated and scores nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 
 from .rules import ClassifierRules
 from .types import UNCLASSIFIED, Classification, Match, RunnerUp
 
 
 class Scorer:
-    def __init__(self, rules: ClassifierRules, extra_weights: dict[str, dict[tuple[str, str | None], float]] | None = None):
+    def __init__(self, rules: ClassifierRules):
         self.rules = rules
         index: dict[str, list[tuple[str, str | None, float]]] = defaultdict(list)
         for cat in rules.categories.values():
@@ -22,16 +23,15 @@ class Scorer:
             for sub in cat.subcategories.values():
                 for word, weight in sub.keywords.items():
                     index[word].append((cat.key, sub.key, weight))
-        for word, targets in (extra_weights or {}).items():
-            for (cat_key, sub_key), weight in targets.items():
-                index[word].append((cat_key, sub_key, weight))
         self._index = dict(index)
         self._negations = frozenset(rules.negations)
         self._urgent = frozenset(rules.urgent_words)
         self._low = frozenset(rules.low_words)
+        self._urgent_or_low = self._urgent | self._low
         self._departments = {
             sub.key: sub.department for cat in rules.categories.values() for sub in cat.subcategories.values()
         }
+        self._category_keys = tuple(rules.categories)
         self._excludes = {cat.key: frozenset(cat.exclude) for cat in rules.categories.values() if cat.exclude}
 
     def _negated(self, tokens: list[str], position: int) -> bool:
@@ -47,12 +47,20 @@ class Scorer:
         cat_scores: dict[str, float] = defaultdict(float)
         sub_scores: dict[tuple[str, str], float] = defaultdict(float)
         index = self._index
+        urgent_words, either = self._urgent, self._urgent_or_low
         for position, token in enumerate(tokens):
-            if token in self._urgent and token not in urgent and not self._negated(tokens, position):
-                urgent.append(token)
-            elif token in self._low:
-                low = True
-            for word, factor in self._words_in(token):
+            if token in either:
+                if token not in urgent_words:
+                    low = True
+                elif token not in urgent and not self._negated(tokens, position):
+                    urgent.append(token)
+            if token in index:
+                found = ((token, 1.0),)
+            elif len(token) < 3:
+                continue
+            else:
+                found = self._words_in(token)
+            for word, factor in found:
                 if word in seen:
                     continue
                 seen.add(word)
@@ -63,12 +71,8 @@ class Scorer:
         return self._decide(tokens, matched, negated, urgent, low, cat_scores, sub_scores)
 
     def _words_in(self, token: str):
-        """The token itself when it is a keyword; else keywords inside a longer token (jieba
-        keeps 窨井盖 whole: 井盖 counts, a little less), longest first, not overlapping."""
-        if token in self._index:
-            return ((token, 1.0),)
-        if len(token) < 3:
-            return ()
+        """Keywords inside a longer token that is not a keyword itself (jieba keeps 窨井盖 whole:
+        井盖 counts, a little less), longest first, not overlapping."""
         found, taken = [], set()
         for size in range(len(token) - 1, 1, -1):
             for start in range(len(token) - size + 1):
@@ -91,46 +95,36 @@ class Scorer:
             sub_scores[(match.category, match.subcategory)] += match.weight
 
     def _decide(self, tokens, matched, negated, urgent, low, cat_scores, sub_scores) -> Classification:
-        token_set = set(tokens)
         best_sub: dict[str, tuple[str, float]] = {}
         for (cat_key, sub_key), value in sub_scores.items():
-            if value > best_sub.get(cat_key, ("", float("-inf")))[1]:
+            held = best_sub.get(cat_key)
+            if held is None or value > held[1]:
                 best_sub[cat_key] = (sub_key, value)
         totals: dict[str, float] = {}
-        for cat_key in self.rules.categories:
-            total = cat_scores.get(cat_key, 0.0) + max(best_sub.get(cat_key, ("", 0.0))[1], 0.0)
-            if cat_key in self._excludes and self._excludes[cat_key] & token_set:
+        excludes = self._excludes
+        for cat_key in self._category_keys:
+            sub = best_sub.get(cat_key)
+            total = cat_scores.get(cat_key, 0.0) + (sub[1] if sub and sub[1] > 0 else 0.0)
+            if cat_key in excludes and not excludes[cat_key].isdisjoint(tokens):
                 total = 0.0
             totals[cat_key] = total
 
-        ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
+        ranked = sorted(totals.items(), key=itemgetter(1), reverse=True)
         (best_key, best), (second_key, second) = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
         urgency = "urgent" if urgent else ("low" if low else "normal")
         if best < self.rules.min_score:
-            return Classification(
-                category=UNCLASSIFIED, subcategory=None, department=None, urgency=urgency, score=best,
-                confidence=0.0, matched=tuple(matched), negated=tuple(negated), urgent_words=tuple(urgent),
-                tokens=tuple(tokens), scores=dict(totals),
-            )
-        subcategory = best_sub.get(best_key, (None, 0.0))[0] if best_key in best_sub else None
+            return Classification(UNCLASSIFIED, None, None, urgency, best, 0.0, tuple(matched), tuple(negated),
+                                  tuple(urgent), tuple(tokens), None, totals)
+        subcategory = best_sub[best_key][0] if best_key in best_sub else None
         margin = best / (best + max(second, 0.0))
         strength = 1 - 0.5 ** (best / self.rules.min_score)
         runner_up = None
         if second > 0 and second >= self.rules.runner_up_ratio * best:
-            runner_up = RunnerUp(second_key, best_sub.get(second_key, (None, 0.0))[0], second)
-        decisive = tuple(m for m in matched if m.category == best_key and m.subcategory in (None, subcategory))
-        others = tuple(m for m in matched if m not in decisive)
+            runner_up = RunnerUp(second_key, best_sub[second_key][0] if second_key in best_sub else None, second)
+        decisive, others = [], []
+        for m in matched:
+            (decisive if m.category == best_key and m.subcategory in (None, subcategory) else others).append(m)
         return Classification(
-            category=best_key,
-            subcategory=subcategory,
-            department=self._departments.get(subcategory) if subcategory else None,
-            urgency=urgency,
-            score=best,
-            confidence=margin * strength,
-            matched=decisive + others,
-            negated=tuple(negated),
-            urgent_words=tuple(urgent),
-            tokens=tuple(tokens),
-            runner_up=runner_up,
-            scores=dict(totals),
+            best_key, subcategory, self._departments.get(subcategory) if subcategory else None, urgency, best,
+            margin * strength, tuple(decisive + others), tuple(negated), tuple(urgent), tuple(tokens), runner_up, totals,
         )
