@@ -152,10 +152,9 @@ def learn(classifier, rows: list[tuple[str, str]], level: str = "subcategory") -
         coef, intercept = coef[order], intercept[order]
     vocabulary = vectorizer.vocabulary_
     n_words = len(vocabulary)
-    weights = {}
-    for feature, column in vocabulary.items():
-        row = [float(vectorizer.idf_[column])] + [float(coef[k, column]) for k in range(len(classes))]
-        weights[feature] = array("f", row)
+    table = np.column_stack([vectorizer.idf_, coef[:, :n_words].T]).astype("=f4")  # row i: column i's feature
+    matrix = array("f")
+    matrix.frombytes(table.tobytes())
     info = {
         "cases": len(rows),
         "per_label": dict(sorted(Counter(data.labels).items())),
@@ -165,7 +164,7 @@ def learn(classifier, rows: list[tuple[str, str]], level: str = "subcategory") -
         "folds": folds if folds >= 2 else 0,
     }
     return LearnedModel(
-        labels=classes, level=level, weights=weights, bias=[float(b) for b in intercept],
+        labels=classes, level=level, index=dict(vocabulary), matrix=matrix, bias=[float(b) for b in intercept],
         stock_weights=[[float(w) for w in coef[k, n_words:]] for k in range(len(classes))],
         stock_scale=scale, temperature=temperature, info=info,
     )

@@ -1,8 +1,10 @@
 """A model learned from a city's own labelled cases, applied on top of the stock rules (pure).
 
-`gridline classifier learn` writes it as a JSON lexicon: for every word and word pair seen in the
-training cases, its IDF and one weight per label; per label a bias and the weights given to the
-stock rules' own scores. Scoring is a linear model over the same features the trainer used
+`gridline classifier learn` writes it as a JSON lexicon: the vocabulary (every word and word pair
+seen in at least two training cases) with, per entry, its IDF and one weight per label, stored as
+one float32 matrix in base64 (a list of 80,000 JSON number lists would cost a worker 80 MB to
+load; this costs 15); per label a bias and the weights given to the stock rules' own scores; and,
+for people, each label's strongest words in plain JSON (`top_words`). Scoring is a linear model over the same features the trainer used
 (sublinear TF-IDF of words and adjacent word pairs, L2-normalised, plus the stock scores), so a
 prediction is the sum of readable parts: `gridline classify` lists the words that pushed the
 answer, each with its contribution, beside the stock keywords.
@@ -12,9 +14,11 @@ stack.
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
 import operator
+import sys
 from array import array
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -28,7 +32,8 @@ PAIR = "+"                 # joins the two words of a pair feature: 楼上+漏�
 STOCK_CAP = 3.0            # a stock score enters the model as min(score * scale, cap)
 KEEP_STOCK_CONFIDENCE = 0.6  # a confident stock answer in a category the model never saw stands
 MIN_CONFIDENCE = 0.2       # below this, with no stock answer either, the message goes to triage
-EXPLAIN_TOP = 8
+EXPLAIN_TOP = 8            # learned words listed in an explanation, at most
+EXPLAIN_MIN = 0.01         # and only those that moved the answer at least this much
 
 
 class LexiconError(ValueError):
@@ -75,20 +80,41 @@ def stock_vector(result: Classification, targets: list[tuple[str, str | None]]) 
 class LearnedModel:
     labels: list[str]
     level: str
-    weights: dict[str, array]      # feature -> [idf, w_label0, w_label1, ...]
+    index: dict[str, int]          # feature -> its row in matrix
+    matrix: array                  # float32 rows of [idf, w_label0, w_label1, ...]
     bias: list[float]
     stock_weights: list[list[float]]  # [label][stock label]
     stock_scale: float
     temperature: float             # softmax(decision * temperature) -> confidence
     info: dict
 
+    @property
+    def width(self) -> int:
+        return len(self.labels) + 1
+
+    def weights_of(self, feature: str) -> dict[str, float] | None:
+        """{label: weight} of one word or word pair (a+b), None when it is not in the vocabulary."""
+        if feature not in self.index:
+            return None
+        start = self.index[feature] * self.width + 1
+        return dict(zip(self.labels, self.matrix[start:start + len(self.labels)]))
+
+    def top_words(self, n: int = 30) -> dict[str, dict[str, float]]:
+        out = {}
+        for k, label in enumerate(self.labels):
+            column = ((f, self.matrix[row * self.width + 1 + k]) for f, row in self.index.items())
+            out[label] = {f: round(w, 3) for f, w in sorted(column, key=lambda fw: fw[1], reverse=True)[:n]}
+        return out
+
     # -- file -------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
+        vocabulary = sorted(self.index, key=self.index.get)
         data = {
             "format": FORMAT, "level": self.level, "labels": self.labels, "bias": self.bias,
             "stock_scale": self.stock_scale, "stock_weights": self.stock_weights,
-            "temperature": self.temperature, "info": self.info,
-            "features": {f: [round(v, 5) for v in row] for f, row in self.weights.items()},
+            "temperature": self.temperature, "info": self.info, "top_words": self.top_words(),
+            "vocabulary": vocabulary,
+            "matrix": base64.b64encode(_little_endian(self.matrix).tobytes()).decode("ascii"),
         }
         Path(path).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
@@ -101,36 +127,42 @@ class LearnedModel:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise LexiconError(f"{path}: lexicon format {data.get('format', 1) if isinstance(data, dict) else '?'} "
                                f"is not {FORMAT}; run gridline classifier learn again")
-        labels = data["labels"]
+        try:
+            labels, vocabulary = list(data["labels"]), list(data["vocabulary"])
+            matrix = array("f")
+            matrix.frombytes(base64.b64decode(data["matrix"], validate=True))
+            matrix = _little_endian(matrix)
+            bias, stock_weights = [float(b) for b in data["bias"]], [[float(w) for w in row] for row in data["stock_weights"]]
+            stock_scale = float(data["stock_scale"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LexiconError(f"{path}: damaged lexicon ({exc!r})") from exc
         unknown = [label for label in labels if label_target(label, rules) is None]
         if unknown:
             raise LexiconError(f"{path}: labels not in the routing rules: {', '.join(unknown)}")
-        width = len(labels) + 1
-        weights = {}
-        for feature, row in data["features"].items():
-            if len(row) != width:
-                raise LexiconError(f"{path}: feature {feature!r} has {len(row)} numbers, expected {width}")
-            weights[feature] = array("f", row)
-        return cls(labels=labels, level=data.get("level", "subcategory"), weights=weights, bias=data["bias"],
-                   stock_weights=data["stock_weights"], stock_scale=data["stock_scale"],
-                   temperature=data.get("temperature", 1.0), info=data.get("info", {}))
+        if len(matrix) != len(vocabulary) * (len(labels) + 1) or len(bias) != len(labels):
+            raise LexiconError(f"{path}: damaged lexicon ({len(matrix)} numbers for {len(vocabulary)} entries "
+                               f"and {len(labels)} labels)")
+        return cls(labels=labels, level=data.get("level", "subcategory"),
+                   index={f: i for i, f in enumerate(vocabulary)}, matrix=matrix, bias=bias,
+                   stock_weights=stock_weights, stock_scale=stock_scale,
+                   temperature=float(data.get("temperature", 1.0)), info=data.get("info", {}))
 
     # -- scoring ----------------------------------------------------------------------------------
     def vector(self, tokens) -> dict[str, float]:
         """Sublinear TF-IDF over known features, L2-normalised (as scikit-learn's TfidfVectorizer)."""
-        counts = Counter(f for f in features(tokens) if f in self.weights)
-        values = {f: (1.0 + math.log(n)) * self.weights[f][0] for f, n in counts.items()}
+        index, matrix, width = self.index, self.matrix, self.width
+        counts = Counter(f for f in features(tokens) if f in index)
+        values = {f: (1.0 + math.log(n)) * matrix[index[f] * width] for f, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values()))
         return {f: v / norm for f, v in values.items()} if norm else {}
 
     def decisions(self, tokens, stock: list[float]) -> tuple[list[float], dict[str, float]]:
         x = self.vector(tokens)
         scores = list(self.bias)
-        weights = self.weights
+        index, matrix, width = self.index, self.matrix, self.width
         for feature, value in x.items():
-            row = iter(weights[feature])
-            next(row)  # the IDF
-            scores = [s + value * w for s, w in zip(scores, row)]
+            start = index[feature] * width + 1
+            scores = [s + value * w for s, w in zip(scores, matrix[start:start + width - 1])]
         scaled = [min(s * self.stock_scale, STOCK_CAP) for s in stock]
         if any(scaled):
             scores = [s + sum(map(operator.mul, row, scaled)) for s, row in zip(scores, self.stock_weights)]
@@ -169,9 +201,11 @@ class LearnedModel:
             second_cat, second_sub = targets[ranked[1]]
             if (second_cat, second_sub) != (category, subcategory):
                 runner_up = RunnerUp(second_cat, second_sub, round(scores[ranked[1]], 3))
-        learned = sorted(((f, v * self.weights[f][best + 1]) for f, v in x.items()), key=lambda fv: fv[1], reverse=True)
+        column = best + 1
+        learned = sorted(((f, v * self.matrix[self.index[f] * self.width + column]) for f, v in x.items()),
+                         key=lambda fv: fv[1], reverse=True)
         explained = tuple(Match(f, round(c, 3), category, targets[best][1], source="learned")
-                          for f, c in learned[:EXPLAIN_TOP] if c > 0)
+                          for f, c in learned[:EXPLAIN_TOP] if c >= EXPLAIN_MIN)
         return replace(
             stock, category=category, subcategory=subcategory,
             department=departments.get(subcategory) if subcategory else None,
@@ -180,6 +214,14 @@ class LearnedModel:
             runner_up=runner_up,
             scores={label: round(p, 4) for label, p in zip(self.labels, probs)},
         )
+
+
+def _little_endian(matrix: array) -> array:
+    """The file stores little-endian float32; swap on a big-endian machine."""
+    if sys.byteorder == "big":
+        matrix = array("f", matrix)
+        matrix.byteswap()
+    return matrix
 
 
 def _stock_subcategory(stock: Classification, category: str) -> str | None:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from classifier import Classifier
+from classifier import Classifier, LearnedModel
 from classifier.evaluate import metrics, predict_label, read_labelled
 from tests.conftest import DATA
 from tests.test_imports import run
@@ -75,10 +75,12 @@ def test_learn_adds_a_city_s_own_words(tmp_path):
     lexicon = tmp_path / "lexicon.json"
     output = run(None, "classifier", "learn", str(training), "-o", str(lexicon)).output
     assert "来自 7 条案例，2 个标签" in output and "交叉验证" in output
-    data = json.loads(lexicon.read_text(encoding="utf-8"))
-    assert data["labels"] == ["health", "transport"]
-    idf, health, transport = data["features"].get("拼车") or data["features"]["拼+车"]  # a word, or two characters
-    assert transport > 0 > health
+    model = LearnedModel.load(lexicon, CLF.rules)
+    assert model.labels == ["health", "transport"]
+    weights = model.weights_of("拼车") or model.weights_of("拼+车")  # a word, or two characters
+    assert weights["transport"] > 0 > weights["health"]
+    top = json.loads(lexicon.read_text(encoding="utf-8"))["top_words"]  # readable without Gridline
+    assert any("拼" in word for word in top["transport"]) and any("卫生" in word for word in top["health"])
     test = _write(tmp_path / "test.csv", [("嘀嗒拼车又乱收钱", "transport")])
     without = json.loads(run(None, "classifier", "eval", str(test), "--level", "subcategory", "--json").output)
     with_lexicon = json.loads(run(None, "classifier", "eval", str(test), "--level", "subcategory", "--lexicon",
@@ -131,6 +133,15 @@ def test_an_old_or_broken_lexicon_is_refused_with_a_reason(tmp_path):
     broken.write_text("{not json", encoding="utf-8")
     result = run(None, "classifier", "eval", str(DATA / "golden_holdout.csv"), "--lexicon", str(broken))
     assert result.exit_code == 2 and "not a lexicon file" in result.output
+    cut = tmp_path / "cut.json"
+    good = tmp_path / "good.json"
+    _write(tmp_path / "past.csv", [("路灯坏了", "urban_construction"), ("公交太挤", "transport")])
+    run(None, "classifier", "learn", str(tmp_path / "past.csv"), "-o", str(good))
+    data = json.loads(good.read_text(encoding="utf-8"))
+    data["matrix"] = data["matrix"][:-8]
+    cut.write_text(json.dumps(data), encoding="utf-8")
+    result = run(None, "classifier", "eval", str(DATA / "golden_holdout.csv"), "--lexicon", str(cut))
+    assert result.exit_code == 2 and "damaged lexicon" in result.output
 
 
 def test_learn_refuses_unknown_labels(tmp_path):
