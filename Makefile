@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
 PYTEST_ARGS ?=
 
-.PHONY: run test install bench bench-ingest bench-latency bench-classify clean
+.PHONY: run test install bench bench-ingest bench-latency bench-classify bench-learn clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Gridline needs Python 3.11 or newer (python3.11 not found)"; exit 1; }
@@ -30,10 +30,14 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: bench-classify bench-ingest bench-latency
+bench: bench-classify bench-learn bench-ingest bench-latency
 
 bench-classify: install
 	$(BIN)/python bench/classify.py
+
+bench-learn: install
+	$(BIN)/python bench/learn_vs_svm.py
+	$(BIN)/python bench/learn_vs_svm.py --scale 5000
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py
