@@ -33,8 +33,10 @@ class Category:
 @dataclass(frozen=True)
 class ClassifierRules:
     categories: dict[str, Category]
-    negations: tuple[str, ...]
+    negations: tuple[str, ...]        # deny what follows, whatever it is: 不是打架
     negation_window: int
+    absence_words: tuple[str, ...]    # deny an event, not a thing: 没有打架 is no fight, 没有路灯 a complaint
+    absence_cancels: tuple[str, ...]  # the categories whose keywords are events (stock: stability)
     urgent_words: tuple[str, ...]
     low_words: tuple[str, ...]
     min_score: float
@@ -50,7 +52,7 @@ class ClassifierRules:
         return out
 
     def all_keywords(self) -> set[str]:
-        words = set(self.domain_terms) | set(self.urgent_words) | set(self.low_words)
+        words = set(self.domain_terms) | set(self.urgent_words) | set(self.low_words) | set(self.negations) | set(self.absence_words)
         for cat in self.categories.values():
             words |= set(cat.keywords) | set(cat.exclude)
             for sub in cat.subcategories.values():
@@ -123,11 +125,17 @@ def parse_classifier_rules(data: dict, check: Checker) -> ClassifierRules:
     if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 5:
         check.error(("classification", "negation_window"), "must be a whole number from 1 to 5")
         window = 2
+    absence_cancels = tuple(check.text_list(cls.get("absence_cancels", ["stability"]), ("classification", "absence_cancels")))
+    for key in absence_cancels:
+        if key not in categories:
+            check.error(("classification", "absence_cancels"), f"unknown category {key!r}")
     urgency = check.mapping(data.get("urgency"), ("urgency",))
     return ClassifierRules(
         categories=categories,
         negations=tuple(check.text_list(cls.get("negations"), ("classification", "negations"))),
         negation_window=window,
+        absence_words=tuple(check.text_list(cls.get("absence_words", []), ("classification", "absence_words"))),
+        absence_cancels=absence_cancels,
         urgent_words=tuple(w.lower() for w in check.text_list(urgency.get("urgent"), ("urgency", "urgent"))),
         low_words=tuple(w.lower() for w in check.text_list(urgency.get("low"), ("urgency", "low"))),
         min_score=min_score,

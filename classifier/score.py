@@ -1,8 +1,9 @@
 """Weighted-keyword scoring over jieba tokens, with negation, exclusions and an explanation.
 
 Pure: tokens in, Classification out. Each keyword counts once per message. A keyword preceded
-within `negation_window` tokens by a negation word ("不是打架", "没有漏水") is recorded as
-negated and scores nothing.
+within `negation_window` tokens by a negation word ("不是打架") is recorded as negated and scores
+nothing. An absence word ("没有") negates only events, the keywords of the `absence_cancels`
+categories and urgent words: 没有打架 is no fight, but 没有路灯 and 没有交房 are the complaint.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class Scorer:
                     index[word].append((cat.key, sub.key, weight))
         self._index = dict(index)
         self._negations = frozenset(rules.negations)
+        self._absences = frozenset(rules.absence_words)
+        self._absence_cancels = frozenset(rules.absence_cancels)
         self._urgent = frozenset(rules.urgent_words)
         self._low = frozenset(rules.low_words)
         self._urgent_or_low = self._urgent | self._low
@@ -34,9 +37,14 @@ class Scorer:
         self._category_keys = tuple(rules.categories)
         self._excludes = {cat.key: frozenset(cat.exclude) for cat in rules.categories.values() if cat.exclude}
 
-    def _negated(self, tokens: list[str], position: int) -> bool:
-        window = self.rules.negation_window
-        return any(t in self._negations for t in tokens[max(0, position - window):position])
+    def _negation(self, tokens: list[str], position: int) -> str | None:
+        """"denial" (不是), "absence" (没有) or None, for the words just before a position."""
+        before = tokens[max(0, position - self.rules.negation_window):position]
+        if not self._negations.isdisjoint(before):
+            return "denial"
+        if not self._absences.isdisjoint(before):
+            return "absence"
+        return None
 
     def score(self, tokens: list[str]) -> Classification:
         matched: list[Match] = []
@@ -52,7 +60,7 @@ class Scorer:
             if token in either:
                 if token not in urgent_words:
                     low = True
-                elif token not in urgent and not self._negated(tokens, position):
+                elif token not in urgent and not self._negation(tokens, position):
                     urgent.append(token)
             if token in index:
                 found = ((token, 1.0),)
@@ -64,8 +72,9 @@ class Scorer:
                 if word in seen:
                     continue
                 seen.add(word)
-                is_negated = self._negated(tokens, position)
+                negation = self._negation(tokens, position)
                 for cat_key, sub_key, weight in index[word]:
+                    is_negated = negation == "denial" or (negation == "absence" and cat_key in self._absence_cancels)
                     self._count(Match(word, round(weight * factor, 2), cat_key, sub_key, is_negated),
                                 matched, negated, cat_scores, sub_scores)
         return self._decide(tokens, matched, negated, urgent, low, cat_scores, sub_scores)

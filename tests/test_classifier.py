@@ -45,6 +45,11 @@ def test_figures_on_the_golden_set(name, floor_accuracy, floor_subcategory_f1):
     ("家门口的窨井盖破了一个大洞", "livelihood", "urban_construction"),     # keyword inside a longer token
     ("村东头两伙人打起来了", "stability", None),
     ("你好", "unclassified", None),
+    # absence is the complaint: 没有 negates events (a fight), not things (street lights, buses)
+    ("小区门口没有路灯，晚上很黑", "livelihood", "urban_construction"),
+    ("我们这里没有公交车，出行很不方便", "livelihood", "transport"),
+    ("开发商到现在还没有交房", "livelihood", "urban_construction"),
+    ("刚才没有打架，只是吵了几句", "unclassified", None),
 ])
 def test_hard_cases(text, category, subcategory):
     result = CLF.classify(text)
@@ -55,6 +60,8 @@ def test_negated_words_are_explained():
     result = CLF.classify("不是打架，是邻居家装修噪音太大")
     assert "打架" in [m.keyword for m in result.negated]
     assert result.urgency != "urgent"
+    no_fire = CLF.classify("没有着火，是邻居在烧烤")
+    assert no_fire.urgency != "urgent" and "着火" in [m.keyword for m in no_fire.negated]
 
 
 def test_close_runner_up_is_offered_for_co_handling():

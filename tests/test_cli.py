@@ -61,6 +61,7 @@ def test_rules_check_names_the_place_of_every_error(tmp_path):
     text = text.replace("      打架: 5\n", "      打架: lots\n", 1)
     text = text.replace("        department: transport_bureau\n", "", 1)
     text = text.replace("acknowledge: 15m", "acknowledge: soon", 1)
+    text = text.replace("absence_cancels: [stability]", "absence_cancels: [stabilty]", 1)
     bad = tmp_path / "rules.yaml"
     bad.write_text(text, encoding="utf-8")
     result = run(None, "rules", "check", str(bad))
@@ -70,7 +71,9 @@ def test_rules_check_names_the_place_of_every_error(tmp_path):
     assert f"{bad}:{line_of('打架: lots')} categories.stability.keywords.打架: expected a number, got 'lots'" in lines
     assert any("categories.livelihood.subcategories.transport.department" in l for l in lines)
     assert any(f":{line_of('acknowledge: soon')} deadlines.stability.urgent" in l for l in lines)
-    assert lines[-1] == "3 个错误"
+    assert any(f":{line_of('absence_cancels')} classification.absence_cancels: unknown category 'stabilty'" in l
+               for l in lines)
+    assert lines[-1] == "4 个错误"
     broken = tmp_path / "broken.yaml"
     broken.write_text("categories: [\n", encoding="utf-8")
     assert "YAML syntax" in run(None, "rules", "check", str(broken)).output
