@@ -30,8 +30,11 @@ from .types import UNCLASSIFIED, Classification, Match, RunnerUp
 FORMAT = 2
 PAIR = "+"                 # joins the two words of a pair feature: 楼上+漏水
 STOCK_CAP = 3.0            # a stock score enters the model as min(score * scale, cap)
-KEEP_STOCK_CONFIDENCE = 0.6  # a confident stock answer in a category the model never saw stands
-MIN_CONFIDENCE = 0.2       # below this, with no stock answer either, the message goes to triage
+# A stock answer in a category the model never saw stands when it is at least this confident and
+# more confident than the model: a fight stays a fight for a model of livelihood cases, while a
+# long housing complaint that mentions 举报 goes where the city's own cases say.
+KEEP_STOCK_CONFIDENCE = 0.6
+MIN_CONFIDENCE = 0.4       # below this, with no stock answer either, the message goes to triage
 EXPLAIN_TOP = 8            # learned words listed in an explanation, at most
 EXPLAIN_MIN = 0.01         # and only those that moved the answer at least this much
 
@@ -180,8 +183,6 @@ class LearnedModel:
 
     def decide(self, tokens, stock: Classification, rules: ClassifierRules) -> Classification:
         targets, covered, departments = self._plan(rules)
-        if stock.classified and stock.category not in covered and stock.confidence >= KEEP_STOCK_CONFIDENCE:
-            return stock
         scores, x = self.decisions(tokens, stock_vector(stock, targets))
         if not x and not stock.classified:
             return stock
@@ -193,6 +194,9 @@ class LearnedModel:
         best = ranked[0]
         if probs[best] < MIN_CONFIDENCE and not stock.classified:
             return stock
+        if (stock.classified and stock.category not in covered
+                and stock.confidence >= max(KEEP_STOCK_CONFIDENCE, probs[best])):
+            return stock  # a clear fight, for a model that has only seen livelihood cases
         category, subcategory = targets[best]
         if subcategory is None:
             subcategory = _stock_subcategory(stock, category)
