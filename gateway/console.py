@@ -16,7 +16,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    url_for)
 from werkzeug.security import check_password_hash
 
-from models import Case, InboundMessage, OutboundMessage, User, to_local
+from models import Case, CaseEvent, InboundMessage, OutboundMessage, User, to_local
 from models.phones import InvalidPhone, to_e164
 from workers import directory
 from workers.casework import CaseWork, Actor
@@ -288,13 +288,22 @@ def dashboard():
     with runtime.db.session() as db:
         result = find_cases(db, viewer_of(g.user), {}, 1, 10**6)
         known = directory.current(db)
-        figures = _figures(result.cases, known, runtime.now())
+        rehandled = set(db.scalars(sa.select(CaseEvent.case_id).where(CaseEvent.type.in_(REHANDLING)).distinct()))
+        figures = _figures(result.cases, known, runtime.now(), rehandled)
     return render_template("console/dashboard.html", f=figures)
 
 
-def _figures(rows: list[Case], known, now) -> dict:
+# A case closed at first handling (一次办结) was never returned, transferred, escalated or reopened.
+REHANDLING = ("returned", "transferred", "escalated", "reopened")
+# Closed at town level or below (问题解决在镇街): the team that resolved it serves a street or lower.
+TOWN_OR_BELOW = ("grid_team", "community_station", "street_center")
+
+
+def _figures(rows: list[Case], known, now, rehandled: set[int] = frozenset()) -> dict:
     done = [c for c in rows if c.status in ("resolved", "closed")]
     on_time = [c for c in done if c.resolved_at and c.due_at and c.resolved_at <= c.due_at]
+    first_time = [c for c in done if c.id not in rehandled]
+    locally = [c for c in done if c.team_id in known.teams and known.teams[c.team_id].kind in TOWN_OR_BELOW]
     rated = [c for c in rows if c.rating in ("satisfied", "basically_satisfied", "dissatisfied")]
     happy = [c for c in rated if c.rating != "dissatisfied"]
 
@@ -312,6 +321,8 @@ def _figures(rows: list[Case], known, now) -> dict:
     return {
         "received": len(rows), "closed": len(done), "closure_rate": _pct(len(done), len(rows)),
         "on_time": len(on_time), "on_time_rate": _pct(len(on_time), len(done)),
+        "first_time": len(first_time), "first_time_rate": _pct(len(first_time), len(done)),
+        "locally": len(locally), "locally_rate": _pct(len(locally), len(done)),
         "overdue": sum(1 for c in rows if c.overdue), "satisfaction": _pct(len(happy), len(rated)), "rated": len(rated),
         "by_category": Counter(labels.get(c.category, "待分类") for c in rows).most_common(),
         "by_area": Counter(street_of(c.area_id) for c in rows).most_common(),

@@ -117,6 +117,26 @@ def test_dashboard_figures(client, users, rt, phone):
     assert page.count('class="chart"') == 4 and "办结率" in page and "满意率" in page
 
 
+def test_dashboard_counts_first_handling_and_town_level_closure(client, users, rt, phone):
+    from tests.conftest import RESIDENT_G1_B
+    from tests.test_casework import leader, member
+
+    grid_member = member(rt, "DH-S1-C1-G1-T")
+    phone.text(RESIDENT_G1, "小区门口的路灯坏了好几天")
+    phone.text(RESIDENT_G1_B, "我家楼上漏水好几天了，物业不管")
+    lamp, leak = (c.number for c in cases(rt))
+    phone.text(grid_member, f"办结 {lamp} 已更换灯泡")                      # first handling, in the grid
+    phone.text(grid_member, f"退回 {leak} 属于物业维修范围")                  # returned to the community,
+    phone.text(leader(rt, "DH-S1-C1-GZZ"), f"转办 {leak} DH-HOUSI")         # sent on to the district bureau
+    phone.text(member(rt, "DH-HOUSI"), f"办结 {leak} 已督促物业维修")
+    login(client, "admin")
+    page = client.get("/console/dashboard").data.decode()
+    first_time = re.search(r'id="first-time">([^<]+)<', page).group(1)
+    locally = re.search(r'id="locally">([^<]+)<', page).group(1)
+    assert (first_time, locally) == ("50.0%", "50.0%")
+    assert "一次办结率" in page and "镇街以下办结" in page
+
+
 def test_admin_imports_csv_in_the_browser_with_line_numbers(client, users):
     import io
 
