@@ -179,6 +179,56 @@ def users_add(username, role, team_code, area_code, name, password):
     click.echo(f"用户 {username} 已保存（{role}）")
 
 
+@users.command("list", with_appcontext=False)
+@click.option("--json", "as_json", is_flag=True)
+def users_list(as_json):
+    """Console users with role, team or area, state and API tokens."""
+    from gateway.accounts import list_users
+
+    with _rt().db.session() as session:
+        rows = list_users(session)
+    if as_json:
+        _echo_json([r.to_dict() for r in rows])
+        return
+    for r in rows:
+        scope = r.team or r.area or ""
+        tokens = "、".join(f"#{t.id} {t.name}" for t in r.tokens) or "无令牌"
+        click.echo(f"{r.username:<16} {r.role:<10} {scope:<16} {'启用' if r.active else '停用'}  {tokens}")
+
+
+@users.command("disable", with_appcontext=False)
+@click.argument("username")
+def users_disable(username):
+    """Switch a user off: no login, open sessions end, API tokens stop working. Not deleted:
+    case trails name the people who acted. `users add` switches them on again."""
+    from gateway.accounts import AccountError, set_active
+
+    try:
+        with _rt().db.session() as session:
+            set_active(session, username, False)
+    except AccountError as exc:
+        _fail(str(exc))
+    click.echo(f"用户 {username} 已停用")
+
+
+@users.command("revoke", with_appcontext=False)
+@click.argument("username")
+@click.argument("token_ids", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="revoke every token of the user")
+def users_revoke(username, token_ids, every):
+    """Revoke API tokens by id (see `users list`), or all of a user's tokens with --all."""
+    from gateway.accounts import AccountError, revoke_tokens
+
+    if not token_ids and not every:
+        _fail("请给出令牌编号（gridline users list 可查），或用 --all 撤销全部")
+    try:
+        with _rt().db.session() as session:
+            count = revoke_tokens(session, username, None if every else list(token_ids))
+    except AccountError as exc:
+        _fail(str(exc))
+    click.echo(f"已撤销 {username} 的 {count} 个令牌")
+
+
 @cli.command("token", with_appcontext=False)
 @click.argument("username")
 @click.option("--name", default="api", help="what the token is for")

@@ -118,12 +118,14 @@ def login():
         if user is not None and user.locked_until and user.locked_until > now:
             minutes = int((user.locked_until - now).total_seconds() // 60) + 1
             return render_template("console/login.html", error=f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"), 429
-        if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        if user is None or not check_password_hash(user.password_hash, password):
             if user is not None:
                 user.failed_logins += 1
                 if user.failed_logins >= MAX_FAILURES:
                     user.locked_until, user.failed_logins = now + LOCKOUT, 0
             return render_template("console/login.html", error="用户名或密码错误"), 401
+        if not user.active:  # told only to someone who knows the password
+            return render_template("console/login.html", error="账号已停用，请联系管理员"), 403
         user.failed_logins, user.locked_until = 0, None
         session.clear()  # a new session on login: no fixation
         session["user_id"] = user.id
@@ -369,6 +371,41 @@ def simulator():
 
 
 # -- base data import (admins) ----------------------------------------------------------------------
+# -- accounts (admins) ----------------------------------------------------------------------------
+@bp.get("/users")
+@login_required(("admin",))
+def users():
+    from .accounts import list_users
+
+    with rt().db.session() as db:
+        rows = list_users(db)
+    return render_template("console/users.html", rows=rows)
+
+
+@bp.post("/users/<username>/act")
+@login_required(("admin",))
+def user_act(username):
+    from .accounts import AccountError, revoke_tokens, set_active
+
+    action = request.form.get("action", "")
+    try:
+        with rt().db.session() as db:
+            if action in ("disable", "enable"):
+                set_active(db, username, action == "enable", by=g.user.username)
+                flash(f"用户 {username} 已{'启用' if action == 'enable' else '停用'}", "ok")
+            elif action == "revoke":
+                token_id = request.form.get("token", "")
+                if not token_id.isdigit():
+                    raise AccountError("缺少令牌编号")
+                revoke_tokens(db, username, [int(token_id)])
+                flash(f"已撤销 {username} 的令牌 #{token_id}", "ok")
+            else:
+                raise AccountError(f"未知操作 {action!r}")
+    except AccountError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("console.users"))
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @login_required(("admin",))
 def import_data():

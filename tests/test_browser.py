@@ -112,10 +112,11 @@ def test_pages_work_at_phone_width(server, browser, phone, rt):
     page = browser.new_page(viewport={"width": 375, "height": 740})
     login(page, server, "admin")
     for path in ("/console/", f"/console/cases/{cases(rt)[0].number}", "/console/intake", "/console/dashboard",
-                 "/console/simulator"):
+                 "/console/simulator", "/console/users"):
         page.goto(server + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at phone width"
+    page.screenshot(path=str(ARTIFACTS / "users-phone.png"), full_page=True)
     page.goto(server + "/console/")
     page.screenshot(path=str(ARTIFACTS / "cases-phone.png"), full_page=True)
 

@@ -2,6 +2,7 @@
 call-note intake, actions, recategorisation, token API."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -182,3 +183,60 @@ def test_api_member_of_another_grid_gets_403(client, users, rt, phone):
     assert client.get("/api/v1/cases", headers=other).json["total"] == 0
     mine = {"Authorization": f"Bearer {token_for(users, 'member')}"}
     assert client.get(f"/api/v1/cases/{number}", headers=mine).status_code == 200
+
+
+# -- accounts ------------------------------------------------------------------------------------
+def test_a_user_switched_off_by_the_cli_loses_login_sessions_and_tokens(client, users):
+    auth = {"Authorization": f"Bearer {token_for(users, 'member')}"}
+    assert client.get("/api/v1/cases", headers=auth).status_code == 200
+    login(client, "member")
+    assert client.get("/console/").status_code == 200
+    assert run(users, "users", "disable", "member").output.strip() == "用户 member 已停用"
+    assert client.get("/console/").status_code == 302                      # the open session ends
+    assert client.get("/api/v1/cases", headers=auth).status_code == 401     # so does the token
+    refused = login(client, "member")
+    assert refused.status_code == 403 and "账号已停用，请联系管理员" in refused.data.decode()
+    assert "用户名或密码错误" in login(client, "member", "wrong-password").data.decode()
+    listed = {u["username"]: u for u in json.loads(run(users, "users", "list", "--json").output)}
+    assert listed["member"]["active"] is False and listed["member"]["team"] == "DH-S1-C1-G1-T"
+    run(users, "users", "add", "member", "--role", "member", "--team", "DH-S1-C1-G1-T", "--password", "gridline-demo")
+    assert client.get("/api/v1/cases", headers=auth).status_code == 200     # switched on again
+    assert run(users, "users", "disable", "nobody").exit_code == 2
+
+
+def test_tokens_are_revoked_by_id_or_all_at_once(client, users):
+    first, second = token_for(users, "operator"), token_for(users, "operator")
+    listed = {u["username"]: u for u in json.loads(run(users, "users", "list", "--json").output)}
+    ids = [t["id"] for t in listed["operator"]["tokens"]]
+    assert len(ids) == 2
+    assert run(users, "users", "revoke", "operator", str(ids[0])).output.strip() == "已撤销 operator 的 1 个令牌"
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {first}"}).status_code == 401
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    refused = run(users, "users", "revoke", "admin", str(ids[1]))            # not admin's token
+    assert refused.exit_code == 2 and f"没有令牌 {ids[1]}" in refused.output
+    assert run(users, "users", "revoke", "operator").exit_code == 2          # neither ids nor --all
+    assert "1 个令牌" in run(users, "users", "revoke", "operator", "--all").output
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {second}"}).status_code == 401
+
+
+def test_admin_manages_accounts_in_the_console(client, users, app):
+    token = token_for(users, "operator")
+    login(client, "operator")
+    assert client.get("/console/users").status_code == 403
+    login(client, "admin")
+    page = client.get("/console/users").data.decode()
+    assert 'id="user-member2"' in page and "话务员" in page and "本人" in page
+    token_id = re.search(r'name="token" value="(\d+)"', page).group(1)
+    token_csrf = csrf(client, "/console/users")
+    page = client.post("/console/users/operator/act", data={"csrf": token_csrf, "action": "revoke", "token": token_id},
+                       follow_redirects=True).data.decode()
+    assert f"已撤销 operator 的令牌 #{token_id}" in page
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    page = client.post("/console/users/member2/act", data={"csrf": token_csrf, "action": "disable"},
+                       follow_redirects=True).data.decode()
+    assert "用户 member2 已停用" in page
+    assert re.search(r'id="user-member2">.*?停用', page, re.S)
+    page = client.post("/console/users/admin/act", data={"csrf": token_csrf, "action": "disable"},
+                       follow_redirects=True).data.decode()
+    assert "不能停用自己的账号" in page
+    assert client.post("/console/users/member2/act", data={"action": "enable"}).status_code in (400, 403)  # no CSRF
