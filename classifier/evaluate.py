@@ -8,11 +8,16 @@ from pathlib import Path
 
 def read_labelled(path: str | Path) -> list[tuple[str, str]]:
     """CSV with columns text,label (UTF-8, BOM allowed). Blank rows are skipped."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"text", "label"} <= {f.strip() for f in reader.fieldnames}:
-            raise ValueError(f"{path}: the header must have the columns text,label")
-        return [(row["text"].strip(), row["label"].strip()) for row in reader if (row.get("text") or "").strip()]
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"text", "label"} <= {f.strip() for f in reader.fieldnames}:
+                raise ValueError(f"{path}: the header must have the columns text,label")
+            reader.fieldnames = [f.strip() for f in reader.fieldnames]
+            return [((row["text"] or "").strip(), (row["label"] or "").strip())
+                    for row in reader if (row.get("text") or "").strip()]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: 文件不是 UTF-8 编码（在 Excel 中另存为“CSV UTF-8”）: {exc.reason} at byte {exc.start}") from exc
 
 
 def metrics(gold: list[str], predicted: list[str]) -> dict:

@@ -151,6 +151,14 @@ def test_an_old_or_broken_lexicon_is_refused_with_a_reason(tmp_path):
     assert result.exit_code == 2 and "damaged lexicon" in result.output
 
 
+def test_learn_and_eval_explain_a_file_that_is_not_utf8(tmp_path):
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("text,label\n路灯坏了,urban_construction\n".encode("gbk"))
+    for args in (("learn", str(gbk), "-o", str(tmp_path / "x.json")), ("eval", str(gbk))):
+        result = run(None, "classifier", *args)
+        assert result.exit_code == 2 and "文件不是 UTF-8 编码" in result.output
+
+
 def test_learn_refuses_unknown_labels(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\n路灯坏了,streetlights\n", encoding="utf-8")
