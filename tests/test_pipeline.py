@@ -72,6 +72,24 @@ def test_livelihood_goes_to_grid_team_and_informs_the_department(phone, rt, demo
     assert set(notices) == phones_of(rt, "DH-S1-C2-G1-T") | phones_of(rt, "DH-HOUSI", roles=("leader",))
 
 
+def test_a_learned_lexicon_routes_a_city_s_own_words(phone, rt, demo, tmp_path):
+    """GRIDLINE_LEXICON in a running system: words the stock rules do not know (嘀嗒拼车, a
+    carpooling app) reach the transport bureau once the city's past cases have taught them."""
+    from classifier.learn import learn
+
+    past = [(t, "transport") for t in ["嘀嗒拼车乱加价", "嘀嗒拼车司机绕远", "嘀嗒拼车爽约不来"]] + \
+           [(t, "health") for t in ["卫生室医生不在", "卫生室没有药", "卫生室关门了"]]
+    lexicon = tmp_path / "lexicon.json"
+    learn(rt.classifier, past).save(lexicon)
+    rt.settings = rt.settings.replace(lexicon_path=lexicon)
+    rt.__dict__.pop("classifier", None)
+    phone.text(RESIDENT_XINHE, "嘀嗒拼车又乱收钱")
+    [case] = cases(rt)
+    assert (case.category, case.subcategory, case.department) == ("livelihood", "transport", "transport_bureau")
+    assert [ct.team.code for ct in case.informed] == ["DH-TRANS"]
+    assert phones_of(rt, "DH-TRANS", roles=("leader",)) <= set(sent_to(rt, "team_notice"))
+
+
 def test_legal_aid_goes_to_the_justice_office_and_informs_the_grid(phone, rt, demo):
     phone.text(RESIDENT_G1, "想申请法律援助，老板欠款不还要打官司")
     [case] = cases(rt)
