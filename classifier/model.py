@@ -29,6 +29,7 @@ from .types import UNCLASSIFIED, Classification, Match, RunnerUp
 
 FORMAT = 2
 PAIR = "+"                 # joins the two words of a pair feature: 楼上+漏水
+CHARS = "~"                # marks a two-character feature: ~漏水
 STOCK_CAP = 3.0            # a stock score enters the model as min(score * scale, cap)
 # A stock answer in a category the model never saw stands when it is at least this confident and
 # more confident than the model: a fight stays a fight for a model of livelihood cases, while a
@@ -43,10 +44,21 @@ class LexiconError(ValueError):
     pass
 
 
-def features(tokens) -> list[str]:
-    """Words and adjacent word pairs; the trainer and the scorer both use exactly this."""
+def features(tokens, char_grams: bool = False) -> list[str]:
+    """Words and adjacent word pairs, and with char_grams every two adjacent characters (~漏水),
+    which keep a misspelt or oddly segmented word useful; the trainer and the scorer both use
+    exactly this."""
     words = [t for t in tokens if t.strip()]
-    return words + [a + PAIR + b for a, b in zip(words, words[1:])]
+    out = words + [a + PAIR + b for a, b in zip(words, words[1:])]
+    if char_grams:
+        text = "".join(words)
+        out += [CHARS + text[i:i + 2] for i in range(len(text) - 1)]
+    return out
+
+
+def readable(feature: str) -> str:
+    """How an explanation shows a feature: a word, a pair (楼上+漏水), characters without the mark."""
+    return feature[len(CHARS):] if feature.startswith(CHARS) else feature
 
 
 def canonical_label(label: str, rules: ClassifierRules) -> str | None:
@@ -90,6 +102,7 @@ class LearnedModel:
     stock_scale: float
     temperature: float             # softmax(decision * temperature) -> confidence
     info: dict
+    char_grams: bool = False       # features include two-character grams
 
     @property
     def width(self) -> int:
@@ -115,7 +128,8 @@ class LearnedModel:
         data = {
             "format": FORMAT, "level": self.level, "labels": self.labels, "bias": self.bias,
             "stock_scale": self.stock_scale, "stock_weights": self.stock_weights,
-            "temperature": self.temperature, "info": self.info, "top_words": self.top_words(),
+            "temperature": self.temperature, "char_grams": self.char_grams, "info": self.info,
+            "top_words": self.top_words(),
             "vocabulary": vocabulary,
             "matrix": base64.b64encode(_little_endian(self.matrix).tobytes()).decode("ascii"),
         }
@@ -148,13 +162,14 @@ class LearnedModel:
         return cls(labels=labels, level=data.get("level", "subcategory"),
                    index={f: i for i, f in enumerate(vocabulary)}, matrix=matrix, bias=bias,
                    stock_weights=stock_weights, stock_scale=stock_scale,
-                   temperature=float(data.get("temperature", 1.0)), info=data.get("info", {}))
+                   temperature=float(data.get("temperature", 1.0)), info=data.get("info", {}),
+                   char_grams=bool(data.get("char_grams", False)))
 
     # -- scoring ----------------------------------------------------------------------------------
     def vector(self, tokens) -> dict[str, float]:
         """Sublinear TF-IDF over known features, L2-normalised (as scikit-learn's TfidfVectorizer)."""
         index, matrix, width = self.index, self.matrix, self.width
-        counts = Counter(f for f in features(tokens) if f in index)
+        counts = Counter(f for f in features(tokens, self.char_grams) if f in index)
         values = {f: (1.0 + math.log(n)) * matrix[index[f] * width] for f, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values()))
         return {f: v / norm for f, v in values.items()} if norm else {}
@@ -206,10 +221,11 @@ class LearnedModel:
             if (second_cat, second_sub) != (category, subcategory):
                 runner_up = RunnerUp(second_cat, second_sub, round(scores[ranked[1]], 3))
         column = best + 1
-        learned = sorted(((f, v * self.matrix[self.index[f] * self.width + column]) for f, v in x.items()),
-                         key=lambda fv: fv[1], reverse=True)
+        pushes: Counter = Counter()
+        for f, v in x.items():
+            pushes[readable(f)] += v * self.matrix[self.index[f] * self.width + column]
         explained = tuple(Match(f, round(c, 3), category, targets[best][1], source="learned")
-                          for f, c in learned[:EXPLAIN_TOP] if c >= EXPLAIN_MIN)
+                          for f, c in pushes.most_common(EXPLAIN_TOP) if c >= EXPLAIN_MIN)
         return replace(
             stock, category=category, subcategory=subcategory,
             department=departments.get(subcategory) if subcategory else None,

@@ -392,9 +392,10 @@ def classifier_learn(file, level, output):
     info = model.info
     learner = info["learner"]
     f1 = cross_validated_macro_f1(model)
-    click.echo(f"{output}: 来自 {info['cases']} 条案例，{len(model.labels)} 个标签，{info['features']} 个词和词组")
+    click.echo(f"{output}: 来自 {info['cases']} 条案例，{len(model.labels)} 个标签，{info['features']} 个特征（词、词对、二字组）")
     click.echo(f"  模型: {'线性SVM' if learner['kind'] == 'svm' else '逻辑回归'} C={learner['C']:g}，"
-               f"规则得分权重 {learner['stock_scale']:g}" + (f"，{info['folds']} 折交叉验证 macro-F1 {f1:.3f}" if f1 is not None else ""))
+               f"规则得分权重 {learner['stock_scale']:g}" + ("，含二字组" if learner.get("char_grams") else "")
+               + (f"，{info['folds']} 折交叉验证 macro-F1 {f1:.3f}" if f1 is not None else ""))
     for candidate, value in info["cross_validation"].items():
         click.echo(f"    {candidate:<28} {value:.3f}")
 
