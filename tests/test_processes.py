@@ -53,3 +53,18 @@ def test_dev_serves_processes_and_stops_its_children_on_sigterm(settings, tmp_pa
     finally:
         if dev.poll() is None:
             os.killpg(dev.pid, signal.SIGKILL)
+
+
+def test_the_embedded_redis_stops_when_asked_and_keeps_its_queues(tmp_path):
+    """`gridline dev` stops the embedded server it started: gone when stop() returns, with what
+    it held (RQ's queues) back after a restart."""
+    from workers.redis_conn import EmbeddedRedis
+
+    embedded = EmbeddedRedis(tmp_path)
+    assert embedded.start() is True
+    embedded.client().rpush("rq:queue:inbound", "job-1")
+    embedded.stop()
+    assert not embedded.running() and not embedded.socket.exists()
+    assert embedded.start() is True
+    assert embedded.client().lrange("rq:queue:inbound", 0, -1) == [b"job-1"]
+    embedded.stop()

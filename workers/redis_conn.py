@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -65,12 +67,21 @@ class EmbeddedRedis:
             return True
 
     def stop(self) -> None:
+        """SIGTERM to the server (it syncs the append-only file and exits), then wait for it. Not
+        the SHUTDOWN command: redis-py retries the connection the server closes, which cost
+        `gridline dev` ten seconds to stop."""
         try:
-            self.client().shutdown(nosave=True)
-        except (redis.ConnectionError, redis.ResponseError, OSError):
-            pass
+            pid = int(self.pidfile.read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            pid = None
         deadline = time.monotonic() + 5
-        while self.running() and time.monotonic() < deadline:
+        # The server removes its socket after syncing, just before it exits.
+        while pid is not None and self.socket.exists() and time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
             time.sleep(0.02)
         self.socket.unlink(missing_ok=True)
 
