@@ -1,16 +1,17 @@
 """A model learned from a city's own labelled cases, applied on top of the stock rules (pure).
 
-`gridline classifier learn` writes it as a JSON lexicon: the vocabulary (every word and word pair
-seen in at least two training cases) with, per entry, its IDF and one weight per label, stored as
-one float32 matrix in base64 (a list of 80,000 JSON number lists would cost a worker 80 MB to
-load; this costs 15); per label a bias and the weights given to the stock rules' own scores; and,
-for people, each label's strongest words in plain JSON (`top_words`). Scoring is a linear model over the same features the trainer used
-(sublinear TF-IDF of words and adjacent word pairs, L2-normalised, plus the stock scores), so a
-prediction is the sum of readable parts: `gridline classify` lists the words that pushed the
-answer, each with its contribution, beside the stock keywords.
+`gridline classifier learn` writes it as a JSON lexicon:
+- the vocabulary (words, adjacent word pairs and, when chosen, two-character grams) with, per
+  entry, its IDF and one weight per label, stored as one float32 matrix in base64 (80,000 JSON
+  number lists cost a worker 80 MB to load; the matrix costs a fraction);
+- per label a bias and the weights given to the stock rules' own scores;
+- for people, each label's strongest words in plain JSON (`top_words`).
 
-Pure Python at run time (no numpy): a worker loads a few MB of floats, not a machine-learning
-stack.
+Scoring is the linear model the trainer fitted, over the same features (sublinear TF-IDF,
+L2-normalised, plus the stock scores), so a prediction is a sum of readable parts: `gridline
+classify` lists the words that pushed the answer, each with its contribution, beside the stock
+keywords. Pure Python at run time (no numpy): a worker loads a few MB of floats, not a
+machine-learning stack.
 """
 from __future__ import annotations
 
