@@ -1,13 +1,17 @@
 """Learn from a city's labelled past cases (text,label) a model the classifier applies on top of
 the stock rules.
 
-Features are the words and adjacent word pairs of jieba's segmentation (sublinear TF-IDF, as a
-TF-IDF + linear SVM baseline would use) plus the stock rules' own score for every label, so the
-model learns how far to trust the hand-written keywords on this city's cases. A few linear
-models (linear SVM and logistic regression, with and without the stock scores) are compared by
-cross-validation on the training cases, and the best macro-F1 wins; with the stock scores out,
-the candidate is the plain TF-IDF + linear SVM baseline, so the choice does not fall below it on
-the cases it was measured on. The winner is refitted on all cases and exported as plain numbers
+Features (sublinear TF-IDF):
+- the words and adjacent word pairs of jieba's segmentation, as a TF-IDF + linear SVM baseline
+  would use;
+- optionally every two adjacent characters, which keep misspelt or oddly segmented words useful;
+- the stock rules' own score for every label, so the model learns how far to trust the
+  hand-written keywords on this city's cases.
+
+The CANDIDATES (linear SVM or logistic regression, with or without each optional part) are
+compared by cross-validation on the training cases, and the best macro-F1 wins. The first
+candidate is the plain TF-IDF + linear SVM baseline, so the choice does not fall below it on the
+cases it was measured on. The winner is refitted on all cases and exported as plain numbers
 (`model.LearnedModel`).
 
 scikit-learn is needed here only; workers score with the exported numbers.
