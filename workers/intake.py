@@ -221,6 +221,11 @@ class Intake:
             classification={},
         )
         self.session.add(case)
+        # Classified and routed before the first flush: the case row goes out once, complete,
+        # and its informed teams without a lazy load. Events and texts need its number, after.
+        result = self._set_classification(case)
+        decision = self._route(case, area_known=area is not None)
+        self._assign(case, decision, now)
         self.session.flush()
         self._record(case, "received", reporter.actor, excerpt(text, 200), channel,
                inbound_id=inbound.id if inbound else None)
@@ -228,9 +233,8 @@ class Intake:
             self._record(case, extra_event[0], reporter.actor, extra_event[1], channel)
         if located_from_text:
             self._record(case, "located", "系统", f"根据内容定位到 {area.name}")
-        self._classify(case)
-        decision = self._route(case, area_known=area is not None)
-        self._apply_routing(case, decision, now)
+        self._record_classification(case, result)
+        self._announce(case, decision)
         if area is None:
             case.awaiting = "location"
             self.notifier.send(reporter.phone, "receipt_triage", {"number": case.number}, "receipt", case, inbound)
@@ -241,12 +245,18 @@ class Intake:
         return case
 
     def _classify(self, case: Case) -> None:
+        self._record_classification(case, self._set_classification(case))
+
+    def _set_classification(self, case: Case):
         result = self.rt.classifier.classify(case.text)
         case.category, case.subcategory, case.department = result.category, result.subcategory, result.department
         case.urgency, case.confidence = result.urgency, round(result.confidence, 3)
         explained = result.to_dict()
         explained.pop("tokens", None)
         case.classification = explained
+        return result
+
+    def _record_classification(self, case: Case, result) -> None:
         words = "、".join(f"{m.keyword}({m.weight:g})" for m in result.matched[:6]) or "无"
         self._record(case, "classified", "系统",
                f"{self.work.category_label(case)}，紧急程度 {self.policy.urgency_labels.get(case.urgency, case.urgency)}，"
@@ -268,6 +278,11 @@ class Intake:
                           area_known)
 
     def _apply_routing(self, case: Case, decision: RoutingDecision, now) -> None:
+        self._assign(case, decision, now)
+        self._announce(case, decision)
+
+    def _assign(self, case: Case, decision: RoutingDecision, now) -> None:
+        """The handling team, status, deadlines and informed teams (no event, no text yet)."""
         case.team_id = decision.handler.id if decision.handler else None
         case.team = self.session.get(Team, case.team_id) if case.team_id else None
         case.status = "triage" if decision.triage or case.team is None else "assigned"
@@ -276,6 +291,9 @@ class Intake:
         for ref in decision.informed:
             if ref.id not in known:
                 case.informed.append(CaseTeam(team_id=ref.id, role="informed"))
+
+    def _announce(self, case: Case, decision: RoutingDecision) -> None:
+        """The routing event and the team notices (the case has its number by now)."""
         note = f"交 {case.team.name} 办理" if case.team else "无可分派团队，待人工处理"
         if decision.informed:
             note += "；知会 " + "、".join(t.name for t in decision.informed)
