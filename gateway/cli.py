@@ -130,7 +130,7 @@ def demo():
         _import_file(kind, str(DEMO_DIR / f"{kind}.csv"), as_json=False)
     for username, name, role, team, area in DEMO_USERS:
         save_user(username, DEMO_PASSWORD, role, team, area, name)
-    click.echo(f"控制台演示账号: {', '.join(u[0] for u in DEMO_USERS)}，密码 {DEMO_PASSWORD}（仅供演示，上线前请删除）")
+    click.echo(f"控制台演示账号: {', '.join(u[0] for u in DEMO_USERS)}，密码 {DEMO_PASSWORD}（仅供演示，上线前请用 gridline users disable 用户名 停用）")
 
 
 def save_user(username: str, password: str, role: str, team_code: str | None, area_code: str | None, name: str = "") -> None:
