@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from .evaluate import metrics
-from .model import LearnedModel, canonical_label, features, label_target, stock_vector
+from .model import STOCK_CAP, LearnedModel, features, label_target, stock_vector
 
 # (learner, C, stock scale, two-character grams): stock scale 0 leaves the stock rules out; the
 # first candidate is the plain TF-IDF (words and pairs) + linear SVM baseline.
@@ -37,6 +37,8 @@ CANDIDATES = (
     ("svm", 0.5, 0.5, True),
     ("logreg", 20.0, 0.5, True),
 )
+# Used when some label has too few cases to cross-validate: SVM, stock scores and character pairs.
+UNVALIDATED = ("svm", 1.0, 0.5, True)
 # The vocabulary keeps at most this many features (the most frequent): a worker holds each one
 # in memory, about 0.5 KB with its weights.
 MAX_FEATURES = 100_000
@@ -64,11 +66,11 @@ def prepare(classifier, rows: list[tuple[str, str]], level: str) -> Prepared:
     rules = classifier.rules
     labels = []
     for line, (_, label) in enumerate(rows, start=2):
-        key = canonical_label(label, rules)
         target = label_target(label, rules)
-        if key is None or target is None:
+        if target is None:
             raise LearnError(f"第 {line} 行：未知标签 {label!r}（应为类别或民生子类的键或中文名）")
-        labels.append(target[0] if level == "category" else key)
+        category, subcategory = target
+        labels.append(category if level == "category" else subcategory or category)
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise LearnError("至少需要两个不同的标签才能学习")
@@ -87,19 +89,18 @@ def _fit(kind: str, c: float, scale: float, char_grams: bool, tokens, stock, lab
 
     vectorizer = TfidfVectorizer(analyzer=partial(features, char_grams=char_grams), sublinear_tf=True, min_df=min_df,
                                  max_features=MAX_FEATURES)
-    x = vectorizer.fit_transform(tokens)
-    x = sp.hstack([x, sp.csr_matrix(np.minimum(np.asarray(stock) * scale, 3.0))]).tocsr()
+    x = _with_stock(vectorizer.fit_transform(tokens), stock, scale)
     model = LinearSVC(C=c) if kind == "svm" else LogisticRegression(C=c, max_iter=3000)
     model.fit(x, labels)
     return vectorizer, model
 
 
-def _transform(vectorizer, scale, tokens, stock):
+def _with_stock(x, stock, scale: float):
+    """The TF-IDF columns, then the stock scores as the scorer feeds them (model.scaled_stock)."""
     import numpy as np
     import scipy.sparse as sp
 
-    x = vectorizer.transform(tokens)
-    return sp.hstack([x, sp.csr_matrix(np.minimum(np.asarray(stock) * scale, 3.0))]).tocsr()
+    return sp.hstack([x, sp.csr_matrix(np.minimum(np.asarray(stock) * scale, STOCK_CAP))]).tocsr()
 
 
 def _decisions(model, x, classes):
@@ -146,13 +147,14 @@ def learn(classifier, rows: list[tuple[str, str]], level: str = "subcategory", c
             for train, test in splits:
                 vectorizer, model = _fit(kind, c, scale, char_grams, list(tokens[train]), stock[train], labels[train],
                                          min_df)
-                out_of_fold[test] = _decisions(model, _transform(vectorizer, scale, list(tokens[test]), stock[test]), classes)
+                x_test = _with_stock(vectorizer.transform(list(tokens[test])), stock[test], scale)
+                out_of_fold[test] = _decisions(model, x_test, classes)
             predicted = [classes[k] for k in out_of_fold.argmax(axis=1)]
             results[candidate] = (metrics(list(labels), predicted)["macro_f1"], out_of_fold)
         chosen = max(candidates, key=lambda cand: (results[cand][0], cand[2]))
         temperature = min(TEMPERATURES, key=lambda t: _nll(results[chosen][1], gold_index, t))
-    else:
-        chosen, temperature = candidates[-1] if len(candidates) == 1 else ("svm", 1.0, 0.5, True), 3.0
+    else:  # too few cases of some label to cross-validate
+        chosen, temperature = (candidates[0] if len(candidates) == 1 else UNVALIDATED), 3.0
 
     kind, c, scale, char_grams = chosen
     vectorizer, model = _fit(kind, c, scale, char_grams, list(tokens), stock, labels, min_df)

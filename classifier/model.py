@@ -57,6 +57,11 @@ def features(tokens, char_grams: bool = False) -> list[str]:
     return out
 
 
+def scaled_stock(stock: list[float], scale: float) -> list[float]:
+    """How the stock scores enter the model (the trainer's learn._with_stock does the same)."""
+    return [min(s * scale, STOCK_CAP) for s in stock]
+
+
 def readable(feature: str) -> str:
     """How an explanation shows a feature: a word, a pair (楼上+漏水), characters without the mark."""
     return feature[len(CHARS):] if feature.startswith(CHARS) else feature
@@ -182,7 +187,7 @@ class LearnedModel:
         for feature, value in x.items():
             start = index[feature] * width + 1
             scores = [s + value * w for s, w in zip(scores, matrix[start:start + width - 1])]
-        scaled = [min(s * self.stock_scale, STOCK_CAP) for s in stock]
+        scaled = scaled_stock(stock, self.stock_scale)
         if any(scaled):
             scores = [s + sum(map(operator.mul, row, scaled)) for s, row in zip(scores, self.stock_weights)]
         return scores, x
