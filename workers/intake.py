@@ -55,16 +55,23 @@ class Intake:
         self.now = runtime.now()
         self.notifier = notifier or Notifier(session, runtime.provider, runtime.policy, self.now)
         self.work = CaseWork(session, runtime, self.notifier, self.now)
+        self._memberships: dict[str, list[Member]] = {}
 
     def _record(self, case: Case, type_: str, actor: str, note: str = "", channel: str = "system", **data) -> None:
         self.work.record(case, type_, Actor(actor, channel), note, **data)
 
     # -- who is writing ------------------------------------------------------------------
+    def members_with(self, phone: str) -> list[Member]:
+        """The active team memberships of a phone, looked up once per message: the command check
+        and the reporter both ask."""
+        if phone not in self._memberships:
+            self._memberships[phone] = list(self.session.scalars(
+                sa.select(Member).where(Member.phone == phone, Member.active.is_(True)).order_by(Member.id)))
+        return self._memberships[phone]
+
     def reporter(self, phone: str) -> Reporter:
         resident = self.session.scalar(sa.select(Resident).where(Resident.phone == phone))
-        member = self.session.scalar(
-            sa.select(Member).where(Member.phone == phone, Member.active.is_(True)).order_by(Member.id).limit(1)
-        )
+        member = next(iter(self.members_with(phone)), None)
         if resident is not None:
             return Reporter(phone, resident.name, resident.area, resident, member)
         if member is not None:
@@ -343,8 +350,7 @@ class Intake:
 
     # -- team members' commands ------------------------------------------------------------
     def _member_command(self, message: InboundMessage, phone: str) -> bool:
-        members = list(self.session.scalars(
-            sa.select(Member).where(Member.phone == phone, Member.active.is_(True)).order_by(Member.id)))
+        members = self.members_with(phone)
         if not members:
             return False
         parser = _parser(self.policy)
