@@ -168,12 +168,18 @@ def test_healthz_names_what_is_down(settings, client, demo):
     assert response.json["failing"] == ["redis"]
 
 
-def test_status_callback_never_moves_backwards(phone, rt, demo):
+def _receipt_handed_to_twilio(phone, rt, sid: str, status: str):
+    """A resident's receipt, as if Twilio had accepted it under `sid` and reported `status`."""
     phone.text(RESIDENT_G1, "路灯坏了")
     receipt = outbox(rt, to=RESIDENT_G1, kind="receipt")[0]
     with rt.db.session() as session:
-        session.get(OutboundMessage, receipt.id).provider_sid = "SMdeadbeef"
-        session.get(OutboundMessage, receipt.id).status = "queued"
+        row = session.get(OutboundMessage, receipt.id)
+        row.provider_sid, row.status = sid, status
+    return receipt
+
+
+def test_status_callback_never_moves_backwards(phone, rt, demo):
+    receipt = _receipt_handed_to_twilio(phone, rt, "SMdeadbeef", "queued")
 
     def status(value, code=None):
         params = {"MessageSid": "SMdeadbeef", "MessageStatus": value, "AccountSid": phone.settings.twilio_account_sid}
@@ -194,11 +200,7 @@ def test_status_callback_never_moves_backwards(phone, rt, demo):
 def test_status_callback_21610_opts_the_number_out(phone, rt, demo):
     from models import OptOut
 
-    phone.text(RESIDENT_G1, "路灯坏了")
-    receipt = outbox(rt, to=RESIDENT_G1, kind="receipt")[0]
-    with rt.db.session() as session:
-        session.get(OutboundMessage, receipt.id).provider_sid = "SMoptout"
-        session.get(OutboundMessage, receipt.id).status = "sent"
+    receipt = _receipt_handed_to_twilio(phone, rt, "SMoptout", "sent")
     phone.post("/twilio/sms/status", {"MessageSid": "SMoptout", "MessageStatus": "undelivered", "ErrorCode": "21610"})
     with rt.db.session() as session:
         assert session.get(OptOut, RESIDENT_G1).source == "provider_21610"
