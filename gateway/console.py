@@ -290,7 +290,9 @@ def dashboard():
     with runtime.db.session() as db:
         result = find_cases(db, viewer_of(g.user), {}, 1, 10**6)
         known = directory.current(db)
-        rehandled = set(db.scalars(sa.select(CaseEvent.case_id).where(CaseEvent.type.in_(REHANDLING)).distinct()))
+        closed_ids = [c.id for c in result.cases if c.status in ("resolved", "closed")]
+        rehandled = set(db.scalars(sa.select(CaseEvent.case_id).where(
+            CaseEvent.type.in_(REHANDLING), CaseEvent.case_id.in_(closed_ids)).distinct())) if closed_ids else set()
         figures = _figures(result.cases, known, runtime.now(), rehandled)
     return render_template("console/dashboard.html", f=figures)
 
