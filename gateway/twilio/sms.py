@@ -63,20 +63,18 @@ def store_inbound(rt, form, channel: str = "sms") -> tuple[int | None, str]:
     params = {key: form.get(key) for key in form.keys()}
     sid = (params.get("MessageSid") or params.get("SmsSid") or "").strip()
     from_raw = params.get("From") or ""
-    now = rt.now()
+    dialect = rt.db.dialect
+    now = _timestamp(rt.now(), dialect)
     values = {
         "provider_sid": sid, "channel": channel, "from_raw": from_raw[:64], "from_phone": try_e164(from_raw),
-        "to": (params.get("To") or "")[:32], "body": params.get("Body") or "", "params": params,
+        "to": (params.get("To") or "")[:32], "body": params.get("Body") or "",
+        "params": json.dumps(params, ensure_ascii=False),
         "status": "received", "outcome": None, "outcome_note": "", "attempts": 0, "received_at": now,
         "processed_at": None,
     }
     if not sid or len(sid) > 64:
         values.update(provider_sid=f"malformed-{uuid.uuid4().hex}", status="rejected", outcome="malformed",
                       outcome_note="缺少或无效的 MessageSid", processed_at=now)
-    dialect = rt.db.dialect
-    values["params"] = json.dumps(params, ensure_ascii=False)
-    values["received_at"] = _timestamp(values["received_at"], dialect)
-    values["processed_at"] = _timestamp(values["processed_at"], dialect)
     # One statement, autocommitted: atomic and durable when it returns, one round trip.
     new_id = rt.db.insert_returning(_insert_sql(dialect), values)
     return new_id, values["outcome"] or "stored"
