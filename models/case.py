@@ -66,6 +66,8 @@ class Case(Base):
     due_reminded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     ack_escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     due_escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Privacy (issue 10): set when the reporter's phone and texts were anonymised (retention, erasure).
+    anonymised_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     area: Mapped[Area | None] = relationship()
     team: Mapped[Team | None] = relationship()
@@ -84,7 +86,7 @@ class Case(Base):
     @staticmethod
     def id_from_number(number: str) -> int | None:
         number = (number or "").strip()
-        if not number.isdigit() or len(number) > 8 or int(number) <= NUMBER_BASE:
+        if not number.isdecimal() or len(number) > 8 or int(number) <= NUMBER_BASE:
             return None
         return int(number) - NUMBER_BASE
 
