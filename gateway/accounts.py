@@ -1,7 +1,7 @@
 """Console accounts: list users with their tokens, switch a user off or on, revoke API tokens.
 
 Users are switched off, never deleted: case trails name the people who acted. A user switched
-off cannot log in, their open console sessions end on the next request, and their API tokens
+off cannot log in, their console sessions are deleted at once (gateway.logins), and their API tokens
 stop working at once (the token check requires an active user).
 """
 from __future__ import annotations
@@ -73,6 +73,10 @@ def set_active(session: Session, username: str, active: bool, by: str | None = N
     user.active = active
     if active:
         user.failed_logins, user.locked_until = 0, None
+    else:
+        from .logins import close_all_sessions
+
+        close_all_sessions(session, user.id)  # ended in the database, not only refused per request
 
 
 def revoke_tokens(session: Session, username: str, token_ids: list[int] | None) -> int:
