@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, rules=None) -> Flask:
     )
     app.extensions["gridline"] = runtime.init(settings, rules)
 
-    from . import api, console, health
+    from . import api, console, errors, headers, health
     from .twilio import sms, voice
 
     app.register_blueprint(sms.bp)
@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None, rules=None) -> Flask:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https")),
                       PERMANENT_SESSION_LIFETIME=8 * 3600)
+    errors.register(app)
+    headers.register(app, https=bool(settings.public_url and settings.public_url.startswith("https")))
     logging.getLogger(__name__).debug("app created database=%s", app.extensions["gridline"].db.dialect)
     return app
 

@@ -41,3 +41,18 @@ def can_act(viewer: Viewer, handling_team_id: int | None, area_id: int | None, l
     if viewer.role == "supervisor":
         return viewer.area_id is not None and area_id is not None and viewer.area_id in lineage(area_id)
     return False
+
+
+def sees_phones(viewer: Viewer, handling_team_id: int | None) -> bool:
+    """Whose API answers carry full phone numbers: those who call residents back (operators,
+    admins) and the team handling the case. Supervisors and informed teams get them masked."""
+    if viewer.role in ("admin", "operator"):
+        return True
+    return viewer.role == "member" and viewer.team_id is not None and viewer.team_id == handling_team_id
+
+
+def refusal_team_name(category: str, team_name: str | None) -> str:
+    """The office named when someone is refused a case: never the one handling a confidential case."""
+    if category in CONFIDENTIAL or not team_name:
+        return "相关单位"
+    return team_name

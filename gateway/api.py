@@ -1,12 +1,20 @@
-"""JSON API /api/v1 (token required): create a report, get a case, list cases. See docs/api.md."""
+"""JSON API /api/v1 (token required): create a report, get a case, list cases. See docs/api.md.
+
+Every parameter is checked (gateway.params): a bad one answers 400 with {"error": "…"}. Phones
+are masked unless the caller's role needs them (access.sees_phones); every case shown is
+recorded in the access audit."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from models import Case
+from models import STATUSES, Case
+from models.case import CHANNELS
+from models.phones import mask
 from workers.serialize import case_detail, case_summary
 
-from .caseviews import FILTERS, find_cases, user_for_token, viewer_of, visible
+from . import audit, params
+from .access import sees_phones
+from .caseviews import find_cases, user_for_token, viewer_of, visible
 from .reports import ReportError, submit_report
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -14,6 +22,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def error(status: int, message: str):
     return jsonify({"error": message}), status
+
+
+@bp.errorhandler(params.BadParam)
+def bad_param(exc: params.BadParam):
+    return error(400, str(exc))
 
 
 @bp.before_request
@@ -27,6 +40,21 @@ def authenticate():
         if user is None:
             return error(401, "令牌无效")
         g.user_id, g.viewer, g.username = user.id, viewer_of(user), user.username
+
+
+def shown(case: Case, data: dict) -> dict:
+    """The case's JSON as this caller may see it: phones masked unless their role needs them."""
+    if sees_phones(g.viewer, case.team_id):
+        return data
+    data = dict(data, reporter=mask(data.get("reporter")) if data.get("reporter") else None)
+    if "messages" in data:
+        data["messages"] = [dict(m, **{k: mask(m[k]) for k in ("from", "to") if m.get(k)}) for m in data["messages"]]
+    return data
+
+
+def _audit(session, action: str, cases: list[Case], detail: str = "") -> None:
+    audit.record(session, g.username, g.viewer.role, action, "api", [c.id for c in cases],
+                 request.remote_addr or "", detail)
 
 
 @bp.post("/reports")
@@ -43,11 +71,12 @@ def create_report():
         return jsonify({"case": None, "note": "已记录，未形成案件（见消息结果）"}), 202
     with rt.db.session() as session:
         case = session.get(Case, case_id)
-        return jsonify(case_summary(case)), 201
+        return jsonify(shown(case, case_summary(case))), 201
 
 
 @bp.get("/cases/<number>")
 def get_case(number: str):
+    params.case_number(number)
     rt = current_app.extensions["gridline"]
     with rt.db.session() as session:
         case = Case.by_number(session, number)
@@ -55,19 +84,17 @@ def get_case(number: str):
             return error(404, f"案件 {number} 不存在")
         if not visible(session, g.viewer, case):
             return error(403, "无权查看该案件")
-        return jsonify(case_detail(session, case))
+        _audit(session, "view", [case])
+        return jsonify(shown(case, case_detail(session, case)))
 
 
 @bp.get("/cases")
 def list_cases():
     rt = current_app.extensions["gridline"]
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = min(200, int(request.args.get("per_page", 50)))
-    except ValueError:
-        return error(400, "page 和 per_page 应为整数")
-    filters = {k: request.args.get(k) for k in FILTERS if request.args.get(k)}
+    page, per_page = params.paging(request.args)
+    filters = params.case_filters(request.args, STATUSES, CHANNELS, [*rt.rules.classifier.labels(), "unclassified"])
     with rt.db.session() as session:
         result = find_cases(session, g.viewer, filters, page, per_page)
-        return jsonify({"cases": [case_summary(c) for c in result.cases], "total": result.total, "page": result.page,
-                        "pages": result.pages})
+        _audit(session, "list", result.cases)
+        return jsonify({"cases": [shown(c, case_summary(c)) for c in result.cases], "total": result.total,
+                        "page": result.page, "pages": result.pages})

@@ -134,8 +134,7 @@ def demo():
 
 
 def save_user(username: str, password: str, role: str, team_code: str | None, area_code: str | None, name: str = "") -> None:
-    from werkzeug.security import generate_password_hash
-
+    from gateway.logins import set_password
     from models import Area, Team, User
     from models.user import ROLES
 
@@ -156,7 +155,7 @@ def save_user(username: str, password: str, role: str, team_code: str | None, ar
             _fail("督办人员需要 --area")
         user = session.scalar(sa.select(User).where(User.username == username)) or User(username=username)
         user.name, user.role = name or user.name or username, role
-        user.password_hash = generate_password_hash(password)
+        set_password(session, user, password)  # a changed password ends the user's console sessions
         user.team_id, user.area_id = (team.id if team else None), (area.id if area else None)
         user.active, user.failed_logins, user.locked_until = True, 0, None
         session.add(user)
@@ -622,7 +621,8 @@ def serve(host, port, processes):
     """Serve the web app with gunicorn (gateway.wsgi:app)."""
     _app()  # fail here, with one clear line, on bad configuration
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers",
-                              str(processes), "--access-logfile", "-", "--log-level", "warning", "gateway.wsgi:app"])
+                              str(processes), "--access-logfile", "-", "--log-level", "warning",
+                              "--logger-class", "gateway.logs.GunicornLogger", "gateway.wsgi:app"])
 
 
 @command()

@@ -14,9 +14,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session,
                    url_for)
-from werkzeug.security import check_password_hash
 
-from models import Case, CaseEvent, InboundMessage, OutboundMessage, User, to_local
+from models import STATUSES, Case, CaseEvent, InboundMessage, OutboundMessage, User, to_local
+from models.case import CHANNELS
 from models.phones import InvalidPhone, to_e164
 from workers import directory
 from workers.casework import CaseWork, Actor
@@ -25,12 +25,11 @@ from workers.lifecycle import IllegalStep, STATUS_WORDS
 from workers.notify import Notifier
 from workers.serialize import case_detail
 
-from .caseviews import FILTERS, actionable, find_cases, viewer_of, visible
+from . import audit, logins, params
+from .caseviews import actionable, find_cases, viewer_of, visible
 from .reports import ReportError, submit_report
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 ROLE_WORDS = {"operator": "话务员", "member": "团队成员", "supervisor": "督办人员", "admin": "管理员"}
 MESSAGE_WORDS = {
     "receipt": "回执", "team_notice": "派单通知", "status_update": "进度通知", "command_reply": "指令回复", "survey": "回访",
@@ -72,12 +71,9 @@ def load_user():
     g.user = None
     if request.method == "POST" and not csrf_ok():
         abort(400, "表单已过期，请刷新页面后重试")
-    user_id = session.get("user_id")
-    if user_id:
+    if session.get("sid"):
         with rt().db.session() as db:
-            user = db.get(User, user_id)
-            if user is not None and user.active:
-                g.user = user
+            g.user = logins.session_user(db, session["sid"], rt().now())
 
 
 @bp.app_context_processor
@@ -112,23 +108,18 @@ def login():
         return render_template("console/login.html")
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    now = rt().now()
     with rt().db.session() as db:
-        user = db.scalar(sa.select(User).where(User.username == username))
-        if user is not None and user.locked_until and user.locked_until > now:
-            minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-            return render_template("console/login.html", error=f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"), 429
-        if user is None or not check_password_hash(user.password_hash, password):
-            if user is not None:
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILURES:
-                    user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        outcome = login_guard().check(db, username, password, request.remote_addr or "")
+        if outcome.throttled:
+            return render_template("console/login.html",
+                                   error=f"登录失败次数过多，账号已锁定，请 {outcome.wait_minutes} 分钟后再试"), 429
+        user = outcome.user
+        if user is None:
             return render_template("console/login.html", error="用户名或密码错误"), 401
         if not user.active:  # told only to someone who knows the password
             return render_template("console/login.html", error="账号已停用，请联系管理员"), 403
-        user.failed_logins, user.locked_until = 0, None
         session.clear()  # a new session on login: no fixation
-        session["user_id"] = user.id
+        session["sid"] = logins.open_session(db, user, request.remote_addr or "", rt().now())
         session.permanent = True
     target = request.args.get("next") or ""
     return redirect(target if target.startswith("/console") else url_for("console.cases"))
@@ -136,18 +127,44 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    with rt().db.session() as db:
+        logins.close_session(db, session.get("sid"))
     session.clear()
     return redirect(url_for("console.login"))
+
+
+def login_guard() -> logins.LoginGuard:
+    guard = current_app.extensions.get("gridline.logins")
+    if guard is None:
+        guard = current_app.extensions["gridline.logins"] = logins.LoginGuard(rt().redis)
+    return guard
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required()
+def password():
+    """Change one's own password: every other session of the user ends."""
+    if request.method == "GET":
+        return render_template("console/password.html")
+    current, new = request.form.get("current", ""), request.form.get("new", "")
+    with rt().db.session() as db:
+        user = db.get(User, g.user.id)
+        error = logins.change_password(db, user, current, new, request.form.get("confirm", ""))
+        if error:
+            return render_template("console/password.html", error=error), 422
+        session["sid"] = logins.open_session(db, user, request.remote_addr or "", rt().now())
+    flash("密码已修改，其他已登录的会话均已退出", "ok")
+    return redirect(url_for("console.cases"))
 
 
 # -- cases -----------------------------------------------------------------------------------
 @bp.get("/")
 @login_required()
 def cases():
-    filters = {k: request.args.get(k, "").strip() for k in FILTERS if request.args.get(k, "").strip()}
-    page = request.args.get("page", "1")
+    filters = params.case_filters(request.args, STATUSES, CHANNELS, [*rt().rules.classifier.labels(), "unclassified"])
+    page = params.integer(request.args, "page", 1, 1, params.MAX_PAGE)
     with rt().db.session() as db:
-        result = find_cases(db, viewer_of(g.user), filters, int(page) if page.isdigit() else 1)
+        result = find_cases(db, viewer_of(g.user), filters, page)
         known = directory.current(db)
         rows = [{"case": c, "area": known.areas[c.area_id].name if c.area_id in known.areas else "区域未知",
                  "team": known.teams[c.team_id].name if c.team_id in known.teams else "待分派"} for c in result.cases]
@@ -157,7 +174,7 @@ def cases():
 
 
 def _load_case(db, number: str) -> Case:
-    case = Case.by_number(db, number)
+    case = Case.by_number(db, params.case_number(number))
     if case is None:
         abort(404)
     if not visible(db, viewer_of(g.user), case):
@@ -171,6 +188,7 @@ def case(number: str):
     with rt().db.session() as db:
         item = _load_case(db, number)
         detail = case_detail(db, item)
+        audit.record(db, g.user.username, g.user.role, "view", "console", [item.id], request.remote_addr or "")
         known = directory.current(db)
         from models import Call
 
@@ -397,7 +415,7 @@ def user_act(username):
                 flash(f"用户 {username} 已{'启用' if action == 'enable' else '停用'}", "ok")
             elif action == "revoke":
                 token_id = request.form.get("token", "")
-                if not token_id.isdigit():
+                if not (token_id.isascii() and token_id.isdigit()):
                     raise AccountError("缺少令牌编号")
                 revoke_tokens(db, username, [int(token_id)])
                 flash(f"已撤销 {username} 的令牌 #{token_id}", "ok")
@@ -406,6 +424,19 @@ def user_act(username):
     except AccountError as exc:
         flash(str(exc), "error")
     return redirect(url_for("console.users"))
+
+
+@bp.get("/audit")
+@login_required(("admin",))
+def audit_log():
+    """Who viewed, listed, exported or erased which case (admins only)."""
+    number = params.text(request.args, "case", 8)
+    username = params.text(request.args, "user", 64)
+    with rt().db.session() as db:
+        case_id = Case.id_from_number(params.case_number(number)) if number else None
+        rows = audit.query(db, case_id=case_id, username=username)
+    return render_template("console/audit.html", rows=rows, case=number, user=username,
+                           action_words=audit.ACTION_WORDS)
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -36,7 +36,8 @@ class Database:
         url = normalise_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict = {"echo": echo, "future": True}
+        # hide_parameters: a failed statement's error (and echo) never prints residents' phones or texts.
+        kwargs: dict = {"echo": echo, "future": True, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
