@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONFIDENTIAL = ("stability", "petition")
+from workers.privacy import CONFIDENTIAL  # one list for access and refusals
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,3 @@ def sees_phones(viewer: Viewer, handling_team_id: int | None) -> bool:
         return True
     return viewer.role == "member" and viewer.team_id is not None and viewer.team_id == handling_team_id
 
-
-def refusal_team_name(category: str, team_name: str | None) -> str:
-    """The office named when someone is refused a case: never the one handling a confidential case."""
-    if category in CONFIDENTIAL or not team_name:
-        return "相关单位"
-    return team_name

@@ -554,6 +554,10 @@ def case_show(number, as_json):
         if case is None:
             _fail(f"案件 {number} 不存在", 1)
         data = case_detail(session, case)
+        from .audit import record
+        from .privacy_cli import cli_user
+
+        record(session, cli_user(), "", "view", "cli", [case.id])
     if as_json:
         _echo_json(data)
         return
@@ -662,6 +666,12 @@ def dev(host, port):
                 child.kill()
         if started_redis:
             rt.embedded_redis.stop()
+
+
+from .privacy_cli import audit_command, privacy  # noqa: E402  (issue 10: PIPL commands)
+
+cli.add_command(privacy)
+cli.add_command(audit_command)
 
 
 def main():

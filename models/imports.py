@@ -78,6 +78,11 @@ def read_rows(kind: str, source: str | Path | io.TextIOBase) -> list[tuple[int, 
     return rows
 
 
+def _has_control(value: str) -> bool:
+    """NUL and other control characters: PostgreSQL refuses NUL in text, and staff cannot see them."""
+    return any(ord(ch) < 32 and ch not in "\t\r\n" or ord(ch) == 127 for ch in value)
+
+
 def _need(row: dict, name: str) -> str:
     value = row.get(name, "")
     if not value:
@@ -181,6 +186,10 @@ def import_rows(session: Session, kind: str, rows: list[tuple[int, dict]], team_
         for line, row in pending:
             if row.get("__extra__"):
                 report.rejected.append((line, "列数多于表头"))
+                continue
+            bad = next((k for k, v in row.items() if _has_control(v)), None)
+            if bad is not None:
+                report.rejected.append((line, f"{bad} 含有不可见的控制字符（如 NUL），请检查原文件"))
                 continue
             savepoint = session.begin_nested()
             try:

@@ -20,6 +20,7 @@ from .conversation import read_intent
 from .deadlines import case_deadlines
 from .locate import AreaName, find_area
 from .notify import Notifier, open_cases_of
+from .privacy import refusal_team_name
 from . import directory
 from .casework import Actor, CaseWork, member_actor
 from .commands import USAGE, Command, CommandError, CommandParser
@@ -379,7 +380,8 @@ class Intake:
             return problem, "command_rejected", None
         if not self.work.may_act(team_ids, case):
             team = self.work.team(case.team_id)
-            refused = policy.templates["cmd_refused"].format(number=case.number, team=team.name if team else "区指挥中心")
+            refused = policy.templates["cmd_refused"].format(  # a confidential case's office is not named
+                number=case.number, team=refusal_team_name(case.category, team.name if team else "区指挥中心"))
             self._record(case, "command_refused", actor.label, f"{parsed.action}", actor.channel)
             return refused, "command_refused", case
         if parsed.action == "view":

@@ -48,6 +48,13 @@ class Runtime:
 
         return utcnow()
 
+    @cached_property
+    def retention_days(self) -> int:
+        """Days closed cases keep residents' personal data (0: no limit); see workers.privacy."""
+        from .privacy import configured_retention_days
+
+        return configured_retention_days(self.rules.path)
+
     @property
     def policy(self):
         return self.rules.policy

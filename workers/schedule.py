@@ -13,6 +13,7 @@ from typing import Callable
 import redis
 
 from .jobs.deadlines import sweep_deadlines
+from .jobs.retention import sweep_retention
 from .jobs.sweeps import sweep_inbound, sweep_outbound
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ SCHEDULE = (
     Periodic("sweep_inbound", sweep_inbound, 15),
     Periodic("sweep_outbound", sweep_outbound, 15),
     Periodic("sweep_deadlines", sweep_deadlines, 60),
+    Periodic("sweep_retention", sweep_retention, 3600),
 )
 
 
