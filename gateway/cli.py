@@ -526,7 +526,12 @@ def cases(as_json, status, phone, limit):
         except InvalidPhone as exc:
             _fail(f"--phone: {exc}")
     with _rt().db.session() as session:
-        data = [case_summary(c) for c in session.scalars(query.options(selectinload(Case.area), selectinload(Case.team))).all()]
+        found = session.scalars(query.options(selectinload(Case.area), selectinload(Case.team))).all()
+        data = [case_summary(c) for c in found]
+        from .audit import record
+        from .privacy_cli import cli_user
+
+        record(session, cli_user(), "", "list", "cli", [c.id for c in found])
     if as_json:
         _echo_json(data)
         return

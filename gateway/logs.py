@@ -77,10 +77,10 @@ def configure_logging(default: str | None = None) -> None:
 try:
     from gunicorn.glogging import Logger as _GunicornLogger
 except ImportError:  # pragma: no cover - gunicorn is a dependency, but the web app runs without it
-    _GunicornLogger = object  # type: ignore[assignment,misc]
+    _GunicornLogger = object
 
 
-class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+class GunicornLogger(_GunicornLogger):
     """gunicorn's logger with PrivacyFilter on its error and access handlers (--logger-class)."""
 
     def setup(self, cfg) -> None:

@@ -369,3 +369,30 @@ def test_erase_a_residents_phone_everywhere(users, rt, phone, clock):
         assert session.scalar(sa.select(AccessRecord.action).where(AccessRecord.action == "erase")) == "erase"
     again = run(users, "privacy", "erase", "--phone", "13805710001")
     assert "没有找到相关数据" in again.output
+
+
+def test_gunicorn_error_and_access_logs_are_masked():
+    from gunicorn.config import Config
+
+    from gateway.logs import PRIVACY, GunicornLogger
+
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = GunicornLogger(cfg)
+    assert logger.access_log.handlers and all(PRIVACY in h.filters for h in logger.access_log.handlers)
+    assert all(PRIVACY in h.filters for h in logger.error_log.handlers)
+
+
+def test_logins_go_on_unthrottled_when_redis_is_down(app, users, monkeypatch, caplog):
+    import redis as redis_lib
+
+    from gateway import logins
+
+    def down(*_args, **_kwargs):
+        raise redis_lib.ConnectionError("redis down")
+
+    monkeypatch.setattr(logins.LoginGuard, "_blocked", lambda self, u, a: down())
+    monkeypatch.setattr(logins.LoginGuard, "_succeeded", lambda self, u, a: down())
+    with caplog.at_level(logging.WARNING):
+        assert login(app.test_client(), "admin").status_code == 302
+    assert any("login throttle unavailable" in r.getMessage() for r in caplog.records)

@@ -30,6 +30,11 @@ KEPT_CLASSIFICATION = ("category", "subcategory", "urgency", "confidence", "depa
 UNSENT = ("pending", "held", "sending")
 
 
+def _run(session: Session, statement) -> Any:
+    """Execute a bulk UPDATE/DELETE; the result's rowcount is what changed."""
+    return session.execute(statement)
+
+
 def refusal_team_name(category: str, team_name: str | None) -> str:
     """The office named when someone is refused a case: never the one handling a confidential case."""
     if category in CONFIDENTIAL or not team_name:
@@ -72,10 +77,10 @@ class Changes:
 def _redact_inbound(session: Session, changes: Changes, where) -> None:
     inbound_ids = list(session.scalars(sa.select(InboundMessage.id).where(where)))
     if inbound_ids:
-        session.execute(sa.update(InboundMessage).where(InboundMessage.id.in_(inbound_ids))
+        _run(session, sa.update(InboundMessage).where(InboundMessage.id.in_(inbound_ids))
                         .values(from_phone=None, from_raw="", body=REDACTED, params={}))
         changes.add("inbound_messages", len(inbound_ids))
-        changes.add("calls", session.execute(
+        changes.add("calls", _run(session,
             sa.update(Call).where(Call.inbound_id.in_(inbound_ids))
             .values(from_phone=None, from_raw="", transcript=REDACTED, recording_url=None)).rowcount)
 
@@ -83,13 +88,13 @@ def _redact_inbound(session: Session, changes: Changes, where) -> None:
 def _redact_outbound(session: Session, changes: Changes, words, to_resident) -> None:
     """words: SMS whose bodies go (they quote or answer the resident); to_resident: SMS to the
     resident's phone, whose number goes too and which are not sent any more."""
-    changes.add("outbound_suppressed", session.execute(
+    changes.add("outbound_suppressed", _run(session,
         sa.update(OutboundMessage).where(to_resident, OutboundMessage.status.in_(UNSENT))
         .values(status="suppressed", error="按隐私规则匿名化，不再发送")).rowcount)
-    changes.add("outbound_messages", session.execute(
+    changes.add("outbound_messages", _run(session,
         sa.update(OutboundMessage).where(sa.or_(words, to_resident), OutboundMessage.body != REDACTED)
         .values(body=REDACTED, params={})).rowcount)
-    session.execute(sa.update(OutboundMessage).where(to_resident).values(to=""))
+    _run(session, sa.update(OutboundMessage).where(to_resident).values(to=""))
 
 
 def anonymise_cases(session: Session, cases: list[Case], now: datetime) -> Changes:
@@ -135,10 +140,10 @@ def erase_phone(session: Session, phone: str, now: datetime) -> Changes:
     changes = anonymise_cases(session, cases, now)
     _redact_inbound(session, changes, InboundMessage.from_phone == phone)
     _redact_outbound(session, changes, sa.false(), OutboundMessage.to == phone)
-    changes.add("calls", session.execute(sa.update(Call).where(Call.from_phone == phone)
+    changes.add("calls", _run(session, sa.update(Call).where(Call.from_phone == phone)
                                          .values(from_phone=None, from_raw="", transcript=REDACTED,
                                                  recording_url=None)).rowcount)
-    changes.add("residents", session.execute(sa.delete(Resident).where(Resident.phone == phone)).rowcount)
+    changes.add("residents", _run(session, sa.delete(Resident).where(Resident.phone == phone)).rowcount)
     if session.get(OptOut, phone) is not None:
         changes.notes.append(f"{mask(phone)} 的退订记录保留，以继续尊重其退订")
     if session.scalar(sa.select(sa.func.count()).select_from(Member).where(Member.phone == phone)):
