@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
 PYTEST_ARGS ?=
 
-.PHONY: run test install bench bench-ingest bench-latency bench-classify bench-learn clean
+.PHONY: run test lint install bench bench-ingest bench-latency bench-classify bench-learn clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Gridline needs Python 3.11 or newer (python3.11 not found)"; exit 1; }
@@ -27,8 +27,13 @@ run: install
 
 # The whole suite. GRIDLINE_TEST_DATABASE_URL / GRIDLINE_TEST_REDIS_URL select PostgreSQL and
 # Redis; without them the suite runs on SQLite and an embedded Redis.
-test: install
+test: install lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (bug-finding rules, whole tree) and mypy (the typed core); settings in pyproject.toml.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: bench-classify bench-learn bench-ingest bench-latency
 
