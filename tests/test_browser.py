@@ -66,7 +66,9 @@ def test_operator_enters_a_call_member_acts_other_grid_refused(server, browser, 
     page.click("text=来电登记")
     page.fill("input[name=phone]", "13805710001")
     page.fill("#notes", "来电人反映：楼上卫生间漏水好几天，天花板一直滴水，物业不管")
-    page.wait_for_function("document.getElementById('preview').textContent.includes('民生·城乡建设')")
+    # Playwright's string predicates are eval'd, which the console's CSP forbids; the preview
+    # itself (a nonce'd script) runs, and that is what this checks.
+    sync_api.expect(page.locator("#preview")).to_contain_text("民生·城乡建设", timeout=30000)
     assert "漏水(4" in page.inner_text("#preview")
     page.screenshot(path=str(ARTIFACTS / "intake-preview.png"))
     page.click("#intake-form button[type=submit]")
