@@ -396,3 +396,28 @@ def test_logins_go_on_unthrottled_when_redis_is_down(app, users, monkeypatch, ca
     with caplog.at_level(logging.WARNING):
         assert login(app.test_client(), "admin").status_code == 302
     assert any("login throttle unavailable" in r.getMessage() for r in caplog.records)
+
+
+def test_parameter_rules_for_dates_flags_and_text():
+    from datetime import date
+
+    from gateway import params
+
+    assert params.day({"from": "2026-11-18"}, "from") == date(2026, 11, 18)
+    for bad in ("2026-02-30", "２０２６-11-18", "18/11/2026", "2026-11-18\x00"):
+        with pytest.raises(params.BadParam):
+            params.day({"from": bad}, "from")
+    assert params.flag({"overdue": "true"}, "overdue") is True and params.flag({}, "overdue") is None
+    assert params.text({"q": "  路灯\t"}, "q") == "路灯"
+    with pytest.raises(params.BadParam):
+        params.text({"q": "路\u200b灯"}, "q")   # a zero-width space hides text from staff
+    assert params.paging({}) == (1, 50)
+
+
+def test_privacy_sweep_command_runs_the_retention_now(users, rt, phone, clock):
+    old = _closed_case(rt, phone, clock, days_ago=40)
+    assert "未设置保存期限" in run(users, "privacy", "sweep").output
+    result = run(users, "privacy", "sweep", "--days", "30")
+    assert "已匿名化结案超过 30 天的案件 1 件" in result.output
+    with rt.db.session() as session:
+        assert session.get(Case, old).reporter_phone is None
