@@ -9,12 +9,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from models import STATUSES, Case
 from models.case import CHANNELS
-from models.phones import mask
 from workers.serialize import case_detail, case_summary
 
 from . import audit, params
-from .access import sees_phones
-from .caseviews import find_cases, user_for_token, viewer_of, visible
+from .caseviews import find_cases, for_viewer, user_for_token, viewer_of, visible
 from .reports import ReportError, submit_report
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -43,13 +41,7 @@ def authenticate():
 
 
 def shown(case: Case, data: dict) -> dict:
-    """The case's JSON as this caller may see it: phones masked unless their role needs them."""
-    if sees_phones(g.viewer, case.team_id):
-        return data
-    data = dict(data, reporter=mask(data.get("reporter")) if data.get("reporter") else None)
-    if "messages" in data:
-        data["messages"] = [dict(m, **{k: mask(m[k]) for k in ("from", "to") if m.get(k)}) for m in data["messages"]]
-    return data
+    return for_viewer(g.viewer, case, data)
 
 
 def _audit(session, action: str, cases: list[Case], detail: str = "") -> None:

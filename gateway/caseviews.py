@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from models import ApiToken, Case, User, utcnow
+from models.phones import mask
 from workers import directory
 
-from .access import Viewer, can_act, can_view
+from .access import Viewer, can_act, can_view, sees_phones
 
 FILTERS = ("status", "category", "area", "team", "channel", "overdue", "q")
 
@@ -28,6 +29,17 @@ def visible(session: Session, viewer: Viewer, case: Case) -> bool:
 
 def actionable(session: Session, viewer: Viewer, case: Case) -> bool:
     return can_act(viewer, case.team_id, case.area_id, directory.current(session).lineage)
+
+
+def for_viewer(viewer: Viewer, case: Case, data: dict) -> dict:
+    """A case's JSON (summary or detail) as this viewer may see it: phones masked unless their
+    role needs them (access.sees_phones)."""
+    if sees_phones(viewer, case.team_id):
+        return data
+    data = dict(data, reporter=mask(data["reporter"]) if data.get("reporter") else None)
+    if "messages" in data:
+        data["messages"] = [dict(m, **{k: mask(m[k]) for k in ("from", "to") if m.get(k)}) for m in data["messages"]]
+    return data
 
 
 @dataclass

@@ -26,7 +26,7 @@ from workers.notify import Notifier
 from workers.serialize import case_detail
 
 from . import audit, logins, params
-from .caseviews import actionable, find_cases, viewer_of, visible
+from .caseviews import actionable, find_cases, for_viewer, viewer_of, visible
 from .reports import ReportError, submit_report
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -187,7 +187,7 @@ def _load_case(db, number: str) -> Case:
 def case(number: str):
     with rt().db.session() as db:
         item = _load_case(db, number)
-        detail = case_detail(db, item)
+        detail = for_viewer(viewer_of(g.user), item, case_detail(db, item))
         audit.record(db, g.user.username, g.user.role, "view", "console", [item.id], request.remote_addr or "")
         known = directory.current(db)
         from models import Call

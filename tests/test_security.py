@@ -421,3 +421,15 @@ def test_privacy_sweep_command_runs_the_retention_now(users, rt, phone, clock):
     assert "已匿名化结案超过 30 天的案件 1 件" in result.output
     with rt.db.session() as session:
         assert session.get(Case, old).reporter_phone is None
+
+
+def test_console_case_page_masks_phones_for_supervisors(app, users, rt, phone):
+    phone.text(RESIDENT_G1, "我家楼上漏水好几天了")
+    number = cases(rt)[0].number
+    pages = {}
+    for username in ("supervisor", "member"):
+        browser = app.test_client()
+        login(browser, username)
+        pages[username] = browser.get(f"/console/cases/{number}").data.decode()
+    assert "13805710001" not in pages["supervisor"] and "+86138****0001" in pages["supervisor"]
+    assert "+8613805710001" in pages["member"]  # the handling team calls the resident back
