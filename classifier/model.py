@@ -30,6 +30,7 @@ from .types import UNCLASSIFIED, Classification, Match, RunnerUp
 
 FORMAT = 2
 PAIR = "+"                 # joins the two words of a pair feature: 楼上+漏水
+SIGNAL = "§"               # marks a signal feature: §collective_action (a family), §g:crowd (a group)
 CHARS = "~"                # marks a two-character feature: ~漏水
 STOCK_CAP = 3.0            # a stock score enters the model as min(score * scale, cap)
 # A stock answer in a category the model never saw stands when it is at least this confident and
@@ -45,15 +46,18 @@ class LexiconError(ValueError):
     pass
 
 
-def features(tokens, char_grams: bool = False) -> list[str]:
-    """Words and adjacent word pairs, and with char_grams every two adjacent characters (~漏水),
-    which keep a misspelt or oddly segmented word useful; the trainer and the scorer both use
-    exactly this."""
+def features(tokens, char_grams: bool = False, pairs: bool = True, extra=()) -> list[str]:
+    """Words, adjacent word pairs (unless pairs is off), with char_grams every two adjacent
+    characters (~漏水), which keep a misspelt or oddly segmented word useful, and the extra
+    features of the message (the signal families and groups it shows, §collective_action); the
+    trainer and the scorer both use exactly this."""
     words = [t for t in tokens if t.strip()]
-    out = words + [a + PAIR + b for a, b in zip(words, words[1:])]
+    out = words + [a + PAIR + b for a, b in zip(words, words[1:])] if pairs else words
     if char_grams:
         text = "".join(words)
         out += [CHARS + text[i:i + 2] for i in range(len(text) - 1)]
+    if extra:
+        out = out + list(extra)
     return out
 
 
@@ -65,6 +69,11 @@ def scaled_stock(stock: list[float], scale: float) -> list[float]:
 def readable(feature: str) -> str:
     """How an explanation shows a feature: a word, a pair (楼上+漏水), characters without the mark."""
     return feature[len(CHARS):] if feature.startswith(CHARS) else feature
+
+
+def signal_features(signals, hits) -> list[str]:
+    """The model's features for the signals of a message: each family that fired, each group found."""
+    return [SIGNAL + s.family for s in signals] + [SIGNAL + "g:" + g for g in hits]
 
 
 def canonical_label(label: str, rules: ClassifierRules) -> str | None:
@@ -109,6 +118,8 @@ class LearnedModel:
     temperature: float             # softmax(decision * temperature) -> confidence
     info: dict
     char_grams: bool = False       # features include two-character grams
+    pairs: bool = True             # features include adjacent word pairs
+    signals: bool = False          # features include the signal families and groups (§...)
 
     @property
     def width(self) -> int:
@@ -134,7 +145,8 @@ class LearnedModel:
         data = {
             "format": FORMAT, "level": self.level, "labels": self.labels, "bias": self.bias,
             "stock_scale": self.stock_scale, "stock_weights": self.stock_weights,
-            "temperature": self.temperature, "char_grams": self.char_grams, "info": self.info,
+            "temperature": self.temperature, "char_grams": self.char_grams, "pairs": self.pairs,
+            "signals": self.signals, "info": self.info,
             "top_words": self.top_words(),
             "vocabulary": vocabulary,
             "matrix": base64.b64encode(_little_endian(self.matrix).tobytes()).decode("ascii"),
@@ -169,19 +181,21 @@ class LearnedModel:
                    index={f: i for i, f in enumerate(vocabulary)}, matrix=matrix, bias=bias,
                    stock_weights=stock_weights, stock_scale=stock_scale,
                    temperature=float(data.get("temperature", 1.0)), info=data.get("info", {}),
-                   char_grams=bool(data.get("char_grams", False)))
+                   char_grams=bool(data.get("char_grams", False)), pairs=bool(data.get("pairs", True)),
+                   signals=bool(data.get("signals", False)))
 
     # -- scoring ----------------------------------------------------------------------------------
-    def vector(self, tokens) -> dict[str, float]:
+    def vector(self, tokens, extra=()) -> dict[str, float]:
         """Sublinear TF-IDF over known features, L2-normalised (as scikit-learn's TfidfVectorizer)."""
         index, matrix, width = self.index, self.matrix, self.width
-        counts = Counter(f for f in features(tokens, self.char_grams) if f in index)
+        counts = Counter(f for f in features(tokens, self.char_grams, self.pairs, extra if self.signals else ())
+                         if f in index)
         values = {f: (1.0 + math.log(n)) * matrix[index[f] * width] for f, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values()))
         return {f: v / norm for f, v in values.items()} if norm else {}
 
-    def decisions(self, tokens, stock: list[float]) -> tuple[list[float], dict[str, float]]:
-        x = self.vector(tokens)
+    def decisions(self, tokens, stock: list[float], extra=()) -> tuple[list[float], dict[str, float]]:
+        x = self.vector(tokens, extra)
         scores = list(self.bias)
         index, matrix, width = self.index, self.matrix, self.width
         for feature, value in x.items():
@@ -202,15 +216,35 @@ class LearnedModel:
             self._planned_for = rules
         return self._targets, self._covered, self._departments
 
-    def decide(self, tokens, stock: Classification, rules: ClassifierRules) -> Classification:
-        targets, covered, departments = self._plan(rules)
-        scores, x = self.decisions(tokens, stock_vector(stock, targets))
-        if not x and not stock.classified:
-            return stock
+    def probabilities(self, tokens, stock: Classification, rules: ClassifierRules, extra=()):
+        """(decision values, probabilities, the message's feature vector), one of each per label."""
+        targets, _, _ = self._plan(rules)
+        scores, x = self.decisions(tokens, stock_vector(stock, targets), extra)
         top = max(scores)
         exps = [math.exp((s - top) * self.temperature) for s in scores]
         total = sum(exps)
-        probs = [e / total for e in exps]
+        return scores, [e / total for e in exps], x
+
+    def category_probabilities(self, probs: list[float], rules: ClassifierRules) -> dict[str, float]:
+        targets, _, _ = self._plan(rules)
+        out: dict[str, float] = {}
+        for (category, _), p in zip(targets, probs):
+            out[category] = out.get(category, 0.0) + p
+        return out
+
+    def pushes(self, x: dict[str, float], label: int) -> Counter:
+        """How much each feature of a message pushed one label (index into labels)."""
+        out: Counter = Counter()
+        column, index, matrix, width = label + 1, self.index, self.matrix, self.width
+        for f, v in x.items():
+            out[readable(f)] += v * matrix[index[f] * width + column]
+        return out
+
+    def decide(self, tokens, stock: Classification, rules: ClassifierRules, extra=(), computed=None) -> Classification:
+        targets, covered, departments = self._plan(rules)
+        scores, probs, x = computed or self.probabilities(tokens, stock, rules, extra)
+        if not x and not stock.classified:
+            return stock
         ranked = sorted(range(len(scores)), key=lambda k: probs[k], reverse=True)
         best = ranked[0]
         if probs[best] < MIN_CONFIDENCE and not stock.classified:
@@ -226,12 +260,8 @@ class LearnedModel:
             second_cat, second_sub = targets[ranked[1]]
             if (second_cat, second_sub) != (category, subcategory):
                 runner_up = RunnerUp(second_cat, second_sub, round(scores[ranked[1]], 3))
-        column = best + 1
-        pushes: Counter = Counter()
-        for f, v in x.items():
-            pushes[readable(f)] += v * self.matrix[self.index[f] * self.width + column]
         explained = tuple(Match(f, round(c, 3), category, targets[best][1], source="learned")
-                          for f, c in pushes.most_common(EXPLAIN_TOP) if c >= EXPLAIN_MIN)
+                          for f, c in self.pushes(x, best).most_common(EXPLAIN_TOP) if c >= EXPLAIN_MIN)
         return replace(
             stock, category=category, subcategory=subcategory,
             department=departments.get(subcategory) if subcategory else None,

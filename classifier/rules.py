@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .places import Checker, RulesError, load_yaml
+from .signals import SignalRules, parse_signals
 
 STOCK_CATEGORIES = ("stability", "legal_aid", "petition", "livelihood")
 STOCK_SUBCATEGORIES = (
@@ -42,6 +43,7 @@ class ClassifierRules:
     min_score: float
     runner_up_ratio: float
     domain_terms: tuple[str, ...]
+    signals: SignalRules = SignalRules({}, {}, ())
 
     def labels(self) -> dict[str, str]:
         out = {}
@@ -141,6 +143,7 @@ def parse_classifier_rules(data: dict, check: Checker) -> ClassifierRules:
         min_score=min_score,
         runner_up_ratio=ratio,
         domain_terms=tuple(check.text_list(cls.get("domain_terms"), ("classification", "domain_terms"))),
+        signals=parse_signals(cls.get("signals"), check, categories),
     )
 
 

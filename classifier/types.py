@@ -41,6 +41,14 @@ class Classification:
     tokens: tuple[str, ...] = ()
     runner_up: RunnerUp | None = None
     scores: dict = field(default_factory=dict)
+    # What decided, in the order risk -> intent -> addressee -> topic: {"stage", "family", "label",
+    # "words", ...}; every signal family that fired; the livelihood subcategory the message is
+    # about whatever its category (a crowd over wages: labor_social_security); for a message sent
+    # to triage, the two best readings with their reasons.
+    decision: dict | None = None
+    signals: tuple = ()
+    topic: str | None = None
+    readings: tuple = ()
 
     @property
     def classified(self) -> bool:
@@ -67,5 +75,9 @@ class Classification:
                 if self.runner_up else None
             ),
             "scores": {k: round(v, 3) for k, v in self.scores.items()},
+            "decision": self.decision,
+            "signals": [s.to_dict() for s in self.signals],
+            "topic": self.topic,
+            "readings": list(self.readings),
             "tokens": list(self.tokens),
         }
