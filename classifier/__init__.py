@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from .decide import decide
@@ -34,13 +33,19 @@ def stock_model_wanted(env=os.environ) -> Path | None:
     return Path(value) if value else STOCK_MODEL_PATH
 
 
-@lru_cache(maxsize=4)
-def _load_stock(path: Path, mtime: int, rules: ClassifierRules) -> LearnedModel | None:
-    try:
-        return LearnedModel.load(path, rules)
-    except LexiconError as exc:
-        log.warning("stock model not used: %s", exc)
-        return None
+_stock_models: dict = {}
+
+
+def _load_stock(path: Path, rules: ClassifierRules) -> LearnedModel | None:
+    """The stock model, read once per process (per file version and rules object)."""
+    key = (str(path), path.stat().st_mtime_ns, id(rules))
+    if key not in _stock_models:
+        try:
+            _stock_models[key] = LearnedModel.load(path, rules)
+        except LexiconError as exc:
+            log.warning("stock model not used: %s", exc)
+            _stock_models[key] = None
+    return _stock_models[key]
 
 
 class Classifier:
@@ -62,7 +67,7 @@ class Classifier:
         if model is None and stock_model is not False:
             path = stock_model_wanted() if stock_model is None else STOCK_MODEL_PATH
             if path is not None and path.is_file():
-                self.stock_model = _load_stock(path, path.stat().st_mtime_ns, rules)
+                self.stock_model = _load_stock(path, rules)
         self.model = model or self.stock_model
 
     @classmethod

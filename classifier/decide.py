@@ -4,7 +4,8 @@
    one decides, unless a model is loaded and gives its category almost no chance (a veto: the
    model has seen such words in messages of another kind). Stability is urgent whatever the
    topic, and the topic's department is named so that routing can inform it.
-2. Without a deciding signal, the model (or, without one, the stock keywords) decides by topic.
+2. Without a deciding signal, the model (or, without one, the stock keywords) decides. A model's
+   stability reading wins from RISK_FLOOR on, even when another reading is likelier.
 3. A reading the model is not sure of, or no keyword at all, goes to triage (`unclassified`)
    with the two best readings and their reasons, never a silent guess.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import SIGNAL, LearnedModel, _stock_subcategory, label_target
+from .model import EXPLAIN_MIN, EXPLAIN_TOP, LearnedModel, _stock_subcategory, readable
 from .rules import ClassifierRules
 from .signals import STAGES
 from .types import UNCLASSIFIED, Classification, Match, RunnerUp
@@ -21,59 +22,134 @@ from .types import UNCLASSIFIED, Classification, Match, RunnerUp
 VETO = {"stability": 0.02, "legal_aid": 0.12, "petition": 0.12}
 # Without a deciding signal, a model answer below this probability goes to triage.
 MIN_CONFIDENCE = 0.45
+# A missed stability case is the costliest error: without a signal, the model's stability
+# reading wins from this probability on.
+RISK_FLOOR = 0.35
+# A model answer with neither a signal nor a stock keyword behind it needs this probability.
+MODEL_ALONE = 0.5
 # The confidence reported for a signal's decision when no model gives a probability.
 SIGNAL_CONFIDENCE = 0.9
 READING_WORDS = 4
 
+_departments: dict = {}
+
+
+def departments_of(rules: ClassifierRules) -> dict[str, str]:
+    key = id(rules)
+    if key not in _departments:
+        _departments[key] = {s.key: s.department for c in rules.categories.values() for s in c.subcategories.values()}
+    return _departments[key]
+
+
+class Reading:
+    """What a model says about one message: per label probabilities, per category sums."""
+    __slots__ = ("model", "targets", "scores", "probs", "x", "cat_p", "best")
+
+    def __init__(self, model: LearnedModel, rules, tokens, stock, extra):
+        self.model, self.targets = model, model.targets(rules)
+        self.scores, self.probs, self.x = model.probabilities(tokens, stock, rules, extra)
+        cat_p: dict[str, float] = {}
+        for (category, _), p in zip(self.targets, self.probs):
+            cat_p[category] = cat_p.get(category, 0.0) + p
+        self.cat_p = cat_p
+        self.best = max(range(len(self.probs)), key=self.probs.__getitem__)
+
+    def best_of(self, category: str) -> int:
+        return max((k for k, t in enumerate(self.targets) if t[0] == category), key=self.probs.__getitem__)
+
+    def words_for(self, label: int, n: int = EXPLAIN_TOP) -> list[tuple[str, float]]:
+        """The features that pushed a label most, strongest first."""
+        rows = self.model.rows()
+        if not rows:
+            return [(w, c) for w, c in self.model.pushes(self.x, label).most_common(n) if c >= EXPLAIN_MIN]
+        pushed = [(v * rows[f][1][label], f) for f, v in self.x.items()]
+        pushed = sorted((cf for cf in pushed if cf[0] >= EXPLAIN_MIN), reverse=True)[:n]
+        return [(readable(f), c) for c, f in pushed]
+
 
 def decide(stock: Classification, signals, rules: ClassifierRules, model: LearnedModel | None = None,
            tokens=(), extra=()) -> Classification:
-    departments = {s.key: s.department for c in rules.categories.values() for s in c.subcategories.values()}
-    computed = cat_p = None
-    if model is not None:
-        computed = model.probabilities(tokens, stock, rules, extra)
-        cat_p = model.category_probabilities(computed[1], rules)
+    departments = departments_of(rules)
+    signals = tuple(signals)
+    reading = Reading(model, rules, tokens, stock, extra) if model is not None else None
+    cat_p = reading.cat_p if reading else None
+    topic = _topic(reading, stock)
     chosen = next((s for s in signals if cat_p is None or cat_p.get(s.category, 0.0) >= VETO.get(s.category, 0.0)),
                   None)
-    base = model.decide(tokens, stock, rules, extra, computed) if model is not None else stock
-    topic = _topic(model, computed, stock, rules)
-    signals = tuple(signals)
-    if chosen is not None:
+    if chosen is not None:  # 1. a signal, in the order risk -> intent -> addressee
         category = chosen.category
         words = tuple(Match(w, 1.0, category, None, source="signal") for w in chosen.words)
-        runner_up = _runner_up(cat_p, category, signals, rules)
-        return replace(
-            base, category=category, subcategory=None, department=departments.get(topic) if topic else None,
-            urgency="urgent" if category == "stability" else base.urgency,
-            confidence=cat_p[category] if cat_p else SIGNAL_CONFIDENCE, score=base.score,
-            matched=words + tuple(m for m in base.matched if m.category == category and m.keyword not in chosen.words),
-            runner_up=runner_up, signals=signals, topic=topic,
-            decision={"stage": chosen.stage, "category": category, "family": chosen.family, "label": chosen.label,
-                      "words": list(chosen.words)},
-        )
-    if not base.classified or (cat_p is not None and cat_p.get(base.category, 0.0) < MIN_CONFIDENCE):
-        return replace(base, category=UNCLASSIFIED, subcategory=None, department=None, runner_up=None,
-                       confidence=max(cat_p.values()) if cat_p else base.confidence, signals=signals, topic=topic,
-                       readings=_readings(base, stock, model, computed, cat_p, signals, rules),
-                       decision={"stage": "none", "category": UNCLASSIFIED, "words": []})
-    stage = "topic" if base.category == "livelihood" else ("model" if model is not None else "keywords")
-    if base.category != "livelihood" and base.subcategory is None:
-        base = replace(base, department=departments.get(topic) if topic else None)
-    if base.category == "stability":
-        base = replace(base, urgency="urgent")
-    return replace(base, signals=signals, topic=topic if base.category != "livelihood" else base.subcategory,
-                   decision={"stage": stage, "category": base.category,
-                             "words": [m.keyword for m in base.matched if m.category == base.category][:6]})
+        return _answer(stock, category, None, departments.get(topic) if topic else None,
+                       cat_p[category] if cat_p else SIGNAL_CONFIDENCE,
+                       words + tuple(m for m in stock.matched if m.category == category and m.keyword not in chosen.words),
+                       _runner_up(cat_p, category, signals, rules), reading, signals, topic,
+                       {"stage": chosen.stage, "category": category, "family": chosen.family, "label": chosen.label,
+                        "words": list(chosen.words)})
+    if reading is None:  # 2. the stock keywords
+        if not stock.classified:
+            return _triage(stock, None, signals, topic, rules)
+        stage = "topic" if stock.category == "livelihood" else "keywords"
+        department = stock.department if stock.category == "livelihood" else (departments.get(topic) if topic else None)
+        return replace(stock, department=department, urgency="urgent" if stock.category == "stability" else stock.urgency,
+                       signals=signals, topic=stock.subcategory if stock.category == "livelihood" else topic,
+                       decision={"stage": stage, "category": stock.category,
+                                 "words": [m.keyword for m in stock.matched if m.category == stock.category][:6]})
+    if set(cat_p) != set(rules.categories):  # a city's model of some categories only
+        return _partial_model(stock, model, rules, tokens, extra, reading, signals, topic, departments)
+    # 2. the model
+    best = reading.best
+    category = reading.targets[best][0]
+    if category != "stability" and cat_p.get("stability", 0.0) >= RISK_FLOOR:
+        best, category = reading.best_of("stability"), "stability"
+    elif cat_p[category] < (MIN_CONFIDENCE if stock.classified else MODEL_ALONE):
+        return _triage(stock, reading, signals, topic, rules)
+    else:
+        best = reading.best_of(category)
+    subcategory = reading.targets[best][1]
+    if category == "livelihood" and subcategory is None:
+        subcategory = _stock_subcategory(stock, "livelihood")
+        if subcategory is None:  # a service failure, but of which service? No department to send it to
+            return _triage(stock, reading, signals, topic, rules)
+    learned = tuple(Match(w, round(c, 3), category, subcategory, source="learned") for w, c in reading.words_for(best))
+    matched = tuple(m for m in stock.matched if m.category == category) + learned
+    department = departments.get(subcategory if category == "livelihood" else topic)
+    return _answer(stock, category, subcategory if category == "livelihood" else None, department, cat_p[category],
+                   matched, _runner_up(cat_p, category, signals, rules), reading, signals,
+                   subcategory if category == "livelihood" else topic,
+                   {"stage": "topic" if category == "livelihood" else "model", "category": category,
+                    "words": [m.keyword for m in matched][:6]})
 
 
-def _topic(model, computed, stock: Classification, rules: ClassifierRules) -> str | None:
+def _answer(stock, category, subcategory, department, confidence, matched, runner_up, reading, signals, topic,
+            decision) -> Classification:
+    scores = dict(zip(reading.model.labels, reading.probs)) if reading else stock.scores
+    score = reading.scores[reading.best] if reading else stock.score
+    return Classification(category, subcategory, department, "urgent" if category == "stability" else stock.urgency,
+                          score, confidence, matched, stock.negated, stock.urgent_words, stock.tokens, runner_up,
+                          scores, decision, signals, topic)
+
+
+def _partial_model(stock, model, rules, tokens, extra, reading, signals, topic, departments) -> Classification:
+    """A city's model that knows some categories only: its own rule (model.decide) stands."""
+    base = model.decide(tokens, stock, rules, extra, (reading.scores, reading.probs, reading.x))
+    if not base.classified:
+        return _triage(stock, None, signals, topic, rules)
+    matched = tuple(sorted(base.matched, key=lambda m: m.source != "rules"))
+    department = base.department if base.category == "livelihood" else (departments.get(topic) if topic else None)
+    return replace(base, department=department, matched=matched, signals=signals,
+                   urgency="urgent" if base.category == "stability" else base.urgency,
+                   topic=base.subcategory if base.category == "livelihood" else topic,
+                   decision={"stage": "topic" if base.category == "livelihood" else "model", "category": base.category,
+                             "words": [m.keyword for m in matched if m.category == base.category][:6]})
+
+
+def _topic(reading: Reading | None, stock: Classification) -> str | None:
     """The livelihood subcategory a message is about: the model's likeliest one, or the keywords'."""
-    if model is not None:
+    if reading is not None:
         best, best_p = None, 0.0
-        for label, p in zip(model.labels, computed[1]):
-            target = label_target(label, rules)
-            if target and target[0] == "livelihood" and target[1] and p > best_p:
-                best, best_p = target[1], p
+        for (category, subcategory), p in zip(reading.targets, reading.probs):
+            if category == "livelihood" and subcategory and p > best_p:
+                best, best_p = subcategory, p
         if best is not None:
             return best
     return _stock_subcategory(stock, "livelihood")
@@ -91,27 +167,31 @@ def _runner_up(cat_p, category: str, signals, rules: ClassifierRules) -> RunnerU
     return None
 
 
-def _readings(base, stock, model, computed, cat_p, signals, rules) -> tuple[dict, ...]:
-    """The two best readings of a message sent to triage, each with its reason."""
-    if cat_p:
-        ranked = sorted(cat_p.items(), key=lambda cp: cp[1], reverse=True)[:2]
-        out = []
+def _triage(stock, reading, signals, topic, rules) -> Classification:
+    """Unclassified, with the two best readings and the reasons for each."""
+    if reading is not None:
+        ranked = sorted(reading.cat_p.items(), key=lambda cp: cp[1], reverse=True)[:2]
+        readings = []
         for category, p in ranked:
-            labels = [k for k, label in enumerate(model.labels) if (label_target(label, rules) or ("",))[0] == category]
-            best = max(labels, key=lambda k: computed[1][k])
-            pushed = [w for w, c in model.pushes(computed[2], best).most_common(READING_WORDS * 2)
-                      if c > 0 and not w.startswith(SIGNAL)][:READING_WORDS]
-            target = label_target(model.labels[best], rules)
-            out.append(_reading(category, target[1] if target else None, p, signals, pushed, stock))
-        return tuple(out)
-    ranked = sorted(((v, k) for k, v in stock.scores.items() if v > 0), reverse=True)[:2]
-    return tuple(_reading(category, _stock_subcategory(stock, category), score, signals,
-                          [], stock) for score, category in ranked)
+            best = reading.best_of(category)
+            pushed = [w for w, c in reading.words_for(best, READING_WORDS * 2) if not w.startswith("[")]
+            readings.append(_reading(category, reading.targets[best][1], p, signals, pushed, stock))
+        confidence = ranked[0][1]
+    else:
+        ranked = sorted(((v, k) for k, v in stock.scores.items() if v > 0), reverse=True)[:2]
+        readings = [_reading(category, _stock_subcategory(stock, category), score, signals, [], stock)
+                    for score, category in ranked]
+        confidence = stock.confidence
+    scores = ({label: round(p, 4) for label, p in zip(reading.model.labels, reading.probs)} if reading else stock.scores)
+    return Classification(UNCLASSIFIED, None, None, stock.urgency, stock.score, confidence, stock.matched,
+                          stock.negated, stock.urgent_words, stock.tokens, None, scores,
+                          {"stage": "none", "category": UNCLASSIFIED, "words": []}, signals, topic, tuple(readings))
 
 
 def _reading(category, subcategory, weight, signals, pushed, stock) -> dict:
-    keywords = [m.keyword for m in stock.matched if m.category == category][:READING_WORDS]
+    keywords = [m.keyword for m in stock.matched if m.category == category]
     families = [s.label for s in signals if s.category == category]
     words = list(dict.fromkeys(keywords + pushed))[:READING_WORDS]
     return {"category": category, "subcategory": subcategory, "score": round(weight, 3),
             "stage": STAGES.get(category, "topic"), "signals": families, "words": words}
+

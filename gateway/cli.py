@@ -285,6 +285,7 @@ def rules_check(file):
 @click.option("--json", "as_json", is_flag=True)
 def classify(text, as_json):
     """Classify a text: category, department, urgency, confidence, matched keywords, tokens."""
+    from classifier.explain import explain_lines
     clf = _classifier(None)
     result = clf.classify(text)
     if as_json:
@@ -292,6 +293,8 @@ def classify(text, as_json):
         return
     labels = clf.rules.labels()
     click.echo(f"类别: {labels.get(result.category, result.category)} ({result.category})")
+    for line in explain_lines(result, labels):
+        click.echo(line)
     if result.subcategory:
         click.echo(f"子类: {labels[result.subcategory]} ({result.subcategory}) -> {result.department}")
     click.echo(f"紧急程度: {result.urgency}   置信度: {result.confidence:.2f}   得分: {result.score:g}")
@@ -312,7 +315,7 @@ cli.add_command(classifier_group)
 LEVELS = click.Choice(["category", "subcategory"])
 
 
-def _classifier(lexicon: str | None):
+def _classifier(lexicon: str | None, stock_model: bool | None = None):
     from classifier import Classifier, LearnedModel, LexiconError
     from classifier.places import RulesError
     from classifier.rules import load_classifier_rules
@@ -330,15 +333,16 @@ def _classifier(lexicon: str | None):
         model = LearnedModel.load(lexicon, rules) if lexicon else None
     except LexiconError as exc:
         _fail(f"词典错误 {exc}")
-    return Classifier(rules, cache_dir=settings.instance_path / "jieba", model=model)
+    return Classifier(rules, cache_dir=settings.instance_path / "jieba", model=model, stock_model=stock_model)
 
 
 @classifier_group.command("eval", with_appcontext=False)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
 @click.option("--level", type=LEVELS, default="category", show_default=True)
 @click.option("--lexicon", type=click.Path(dir_okay=False, exists=True), default=None)
+@click.option("--no-stock-model", "no_stock", is_flag=True, help="the stock rules alone: signals, then keywords")
 @click.option("--json", "as_json", is_flag=True)
-def classifier_eval(file, level, lexicon, as_json):
+def classifier_eval(file, level, lexicon, no_stock, as_json):
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on text,label."""
     from classifier.evaluate import metrics, predict_label, read_labelled
 
@@ -348,7 +352,7 @@ def classifier_eval(file, level, lexicon, as_json):
         _fail(str(exc))
     from classifier.model import label_target
 
-    clf = _classifier(lexicon)
+    clf = _classifier(lexicon, stock_model=False if no_stock else None)
     gold, texts = [], []
     for text, label in rows:
         target = label_target(label, clf.rules)
