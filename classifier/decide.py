@@ -82,7 +82,7 @@ def decide(stock: Classification, signals, rules: ClassifierRules, model: Learne
         return _answer(stock, category, None, departments.get(topic) if topic else None,
                        cat_p[category] if cat_p else SIGNAL_CONFIDENCE,
                        words + tuple(m for m in stock.matched if m.category == category and m.keyword not in chosen.words),
-                       _runner_up(cat_p, category, signals, rules), reading, signals, topic,
+                       _runner_up(cat_p, category, signals, rules, stock, topic), reading, signals, topic,
                        {"stage": chosen.stage, "category": category, "family": chosen.family, "label": chosen.label,
                         "words": list(chosen.words)})
     if reading is None:  # 2. the stock keywords
@@ -155,11 +155,14 @@ def _topic(reading: Reading | None, stock: Classification) -> str | None:
     return _stock_subcategory(stock, "livelihood")
 
 
-def _runner_up(cat_p, category: str, signals, rules: ClassifierRules) -> RunnerUp | None:
-    """Another plausible reading for co-handling: a later signal's category, or the model's next."""
+def _runner_up(cat_p, category: str, signals, rules: ClassifierRules, stock=None, topic=None) -> RunnerUp | None:
+    """Another plausible reading for co-handling: a later signal's category, the topic a signal
+    outranked when its keywords alone would have decided it, or the model's next reading."""
     for s in signals:
         if s.category != category:
             return RunnerUp(s.category, None, round(cat_p.get(s.category, 0.0), 3) if cat_p else 0.0)
+    if stock is not None and topic and category != "stability" and stock.scores.get("livelihood", 0.0) >= rules.min_score:
+        return RunnerUp("livelihood", topic, round(stock.scores["livelihood"], 3))
     if cat_p:
         others = sorted(((p, c) for c, p in cat_p.items() if c != category), reverse=True)
         if others and others[0][0] >= rules.runner_up_ratio * cat_p.get(category, 1.0):

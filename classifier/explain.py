@@ -15,7 +15,7 @@ def explain_lines(result: Classification, labels: dict[str, str]) -> list[str]:
         words = f"（{'、'.join(decision['words'])}）" if decision.get("words") else ""
         lines.append(f"判定依据: {STAGE_WORDS.get(decision['stage'], decision['stage'])}{family}{words}")
     if result.topic and result.category not in ("livelihood",):
-        lines.append(f"涉及事项: {labels.get(result.topic, result.topic)} -> {result.department or '无'}（知会）")
+        lines.append(f"涉及事项: {labels.get(result.topic, result.topic)} ({result.department or '无'})")
     if result.signals:
         lines.append("信号: " + "；".join(f"{labels.get(s.category, s.category)}·{s.label}({'+'.join(s.words)})"
                                          for s in result.signals))
