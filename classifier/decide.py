@@ -94,6 +94,7 @@ def decide(stock: Classification, signals, rules: ClassifierRules, model: Learne
                        signals=signals, topic=stock.subcategory if stock.category == "livelihood" else topic,
                        decision={"stage": stage, "category": stock.category,
                                  "words": [m.keyword for m in stock.matched if m.category == stock.category][:6]})
+    assert model is not None and cat_p is not None
     if set(cat_p) != set(rules.categories):  # a city's model of some categories only
         return _partial_model(stock, model, rules, tokens, extra, reading, signals, topic, departments)
     # 2. the model
@@ -112,7 +113,8 @@ def decide(stock: Classification, signals, rules: ClassifierRules, model: Learne
             return _triage(stock, reading, signals, topic, rules)
     learned = tuple(Match(w, round(c, 3), category, subcategory, source="learned") for w, c in reading.words_for(best))
     matched = tuple(m for m in stock.matched if m.category == category) + learned
-    department = departments.get(subcategory if category == "livelihood" else topic)
+    named = subcategory if category == "livelihood" else topic
+    department = departments.get(named) if named else None
     return _answer(stock, category, subcategory if category == "livelihood" else None, department, cat_p[category],
                    matched, _runner_up(cat_p, category, signals, rules), reading, signals,
                    subcategory if category == "livelihood" else topic,

@@ -114,9 +114,9 @@ class SignalFinder:
                     bucket = None
                 if bucket:
                     continue
-            groups = singles.get(text[i])
-            if groups and not self._denied(text, i):
-                for group in groups:
+            single = singles.get(text[i])
+            if single and not self._denied(text, i):
+                for group in single:
                     found.setdefault(group, []).append((i, text[i]))
             i += 1
         for regex, group in self._regexes:

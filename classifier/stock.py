@@ -68,7 +68,7 @@ def predictions(classifier: Classifier, texts) -> list[tuple[str, str | None]]:
 
 def report(title: str, rules, gold_labels, predicted) -> dict:
     """Top-level metrics and confusion, and livelihood subcategory macro-F1 over livelihood cases."""
-    gold = [label_target(label, rules) for label in gold_labels]
+    gold = [label_target(label, rules) or (label, None) for label in gold_labels]
     top = metrics([g[0] for g in gold], [p[0] for p in predicted])
     live = [(g[1], p[1] or p[0]) for g, p in zip(gold, predicted) if g[1]]
     sub = metrics([g for g, _ in live], [p for _, p in live]) if live else None
@@ -104,7 +104,7 @@ def cross_validate(rows, classifier: Classifier, folds: int) -> None:
             with_model[i] = answer
         print(f"fold {k}/{folds}: {time.perf_counter() - started:.0f} s, {model.info['learner']}", file=sys.stderr)
     classifier.model = None
-    report(f"corpus, stock rules alone (signals, then keywords)", rules, labels, rules_only)
+    report("corpus, stock rules alone (signals, then keywords)", rules, labels, rules_only)
     report(f"corpus, {folds}-fold cross-validation, stock rules + stock model", rules, labels, with_model)
 
 
