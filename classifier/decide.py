@@ -25,8 +25,9 @@ MIN_CONFIDENCE = 0.45
 # A missed stability case is the costliest error: without a signal, the model's stability
 # reading wins from this probability on.
 RISK_FLOOR = 0.35
-# A model answer with neither a signal nor a stock keyword behind it needs this probability.
-MODEL_ALONE = 0.5
+# A model answer (other than stability) with neither a signal nor a stock keyword behind it needs
+# this probability: a bare question (你好，在吗) is not a request for legal aid.
+MODEL_ALONE = 0.7
 # The confidence reported for a signal's decision when no model gives a probability.
 SIGNAL_CONFIDENCE = 0.9
 READING_WORDS = 4
@@ -100,7 +101,7 @@ def decide(stock: Classification, signals, rules: ClassifierRules, model: Learne
     # 2. the model
     best = reading.best
     category = reading.targets[best][0]
-    if category != "stability" and cat_p.get("stability", 0.0) >= RISK_FLOOR:
+    if cat_p.get("stability", 0.0) >= RISK_FLOOR:
         best, category = reading.best_of("stability"), "stability"
     elif cat_p[category] < (MIN_CONFIDENCE if stock.classified else MODEL_ALONE):
         return _triage(stock, reading, signals, topic, rules)
