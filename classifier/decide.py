@@ -55,6 +55,14 @@ class Reading:
         self.cat_p = cat_p
         self.best = max(range(len(self.probs)), key=self.probs.__getitem__)
 
+    def drop(self, categories: set[str]) -> None:
+        """Give these categories no chance, and share their probability among the others."""
+        kept = [0.0 if t[0] in categories else p for t, p in zip(self.targets, self.probs)]
+        total = sum(kept) or 1.0
+        self.probs = [p / total for p in kept]
+        self.cat_p = {c: (0.0 if c in categories else p / total) for c, p in self.cat_p.items()}
+        self.best = max(range(len(self.probs)), key=self.probs.__getitem__)
+
     def best_of(self, category: str) -> int:
         return max((k for k, t in enumerate(self.targets) if t[0] == category), key=self.probs.__getitem__)
 
@@ -71,8 +79,13 @@ class Reading:
 def decide(stock: Classification, signals, rules: ClassifierRules, model: LearnedModel | None = None,
            tokens=(), extra=()) -> Classification:
     departments = departments_of(rules)
-    signals = tuple(signals)
+    # A category's exclusions (消防演练, 游戏) cancel its signals and its model reading, as they
+    # cancel its keywords.
+    excluded = {key for key, cat in rules.categories.items() if cat.exclude and not cat.exclude_none(tokens)}
+    signals = tuple(s for s in signals if s.category not in excluded)
     reading = Reading(model, rules, tokens, stock, extra) if model is not None else None
+    if reading is not None and excluded:
+        reading.drop(excluded)
     cat_p = reading.cat_p if reading else None
     topic = _topic(reading, stock)
     chosen = next((s for s in signals if cat_p is None or cat_p.get(s.category, 0.0) >= VETO.get(s.category, 0.0)),
@@ -120,7 +133,7 @@ def decide(stock: Classification, signals, rules: ClassifierRules, model: Learne
                    matched, _runner_up(cat_p, category, signals, rules), reading, signals,
                    subcategory if category == "livelihood" else topic,
                    {"stage": "topic" if category == "livelihood" else "model", "category": category,
-                    "words": [m.keyword for m in matched][:6]})
+                    "words": list(dict.fromkeys(m.keyword for m in matched))[:6]})
 
 
 def _answer(stock, category, subcategory, department, confidence, matched, runner_up, reading, signals, topic,

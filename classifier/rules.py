@@ -30,6 +30,10 @@ class Category:
     subcategories: dict[str, Subcategory]
     exclude: tuple[str, ...] = ()
 
+    def exclude_none(self, tokens) -> bool:
+        """True when none of the category's exclusion words is among the tokens."""
+        return set(self.exclude).isdisjoint(tokens)
+
 
 @dataclass(frozen=True)
 class ClassifierRules:
