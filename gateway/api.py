@@ -9,10 +9,12 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from models import STATUSES, Case
 from models.case import CHANNELS
+from workers.entry import API
 from workers.serialize import case_detail, case_summary
 
 from . import audit, params
 from .caseviews import find_cases, for_viewer, user_for_token, viewer_of, visible
+from .console import ROLE_WORDS
 from .reports import ReportError, submit_report
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -38,6 +40,7 @@ def authenticate():
         if user is None:
             return error(401, "令牌无效")
         g.user_id, g.viewer, g.username = user.id, viewer_of(user), user.username
+        g.user_label = f"{ROLE_WORDS.get(user.role, user.role)} {user.name or user.username}（接口）"
 
 
 def shown(case: Case, data: dict) -> dict:
@@ -56,13 +59,16 @@ def create_report():
         return error(400, "请求体应为 JSON 对象：{\"phone\": ..., \"text\": ...}")
     rt = current_app.extensions["gridline"]
     try:
-        case_id = submit_report(rt, str(data.get("phone") or ""), str(data.get("text") or ""), "api", f"api:{g.username}")
+        case_id = submit_report(rt, API, str(data.get("phone") or ""), str(data.get("text") or ""), g.user_id,
+                                g.user_label)
     except ReportError as exc:
         return error(422, str(exc))
     if case_id is None:
         return jsonify({"case": None, "note": "已记录，未形成案件（见消息结果）"}), 202
     with rt.db.session() as session:
         case = session.get(Case, case_id)
+        if not visible(session, g.viewer, case):  # the caller learns the number, nothing of a case they may not see
+            return jsonify({"number": case.number, "note": "已立案；该案件不在您的查看范围"}), 201
         return jsonify(shown(case, case_summary(case))), 201
 
 

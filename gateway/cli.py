@@ -633,6 +633,12 @@ def scheduler():
 def serve(host, port, processes):
     """Serve the web app with gunicorn (gateway.wsgi:app)."""
     _app()  # fail here, with one clear line, on bad configuration
+    from .launch import dev_credentials, is_loopback
+
+    if not is_loopback(host):
+        found = dev_credentials(_rt(), tuple(u[0] for u in DEMO_USERS), DEMO_PASSWORD)
+        if found:
+            _fail(f"拒绝在 {host} 上启动：仍在使用开发凭据：{'；'.join(found)}")
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers",
                               str(processes), "--access-logfile", "-", "--log-level", "warning",
                               "--logger-class", "gateway.logs.GunicornLogger", "gateway.wsgi:app"])

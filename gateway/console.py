@@ -20,7 +20,8 @@ from models.case import CHANNELS
 from models.phones import InvalidPhone, to_e164
 from workers import directory
 from workers.casework import CaseWork, Actor
-from workers.jobs.outbound import send_outbound
+from workers.entry import CALL_NOTES, SIMULATOR, accept, clean_text, make_entry
+from workers.handoff import unit_of_work
 from workers.lifecycle import IllegalStep, STATUS_WORDS
 from workers.notify import Notifier
 from workers.serialize import case_detail
@@ -47,11 +48,17 @@ EVENT_WORDS = {
     "recategorised": "更正类别", "command_refused": "越权指令", "calendar_gap": "节假日数据缺失",
     "escalation_failed": "无法上报",
 }
+DEMO_TRAINEE = "13805710090"  # a resident of the demo district's training grid
 CATEGORY_WORDS = {"stability": "维稳", "legal_aid": "法律援助", "petition": "信访", "livelihood": "民生", "unclassified": "待分类"}
 
 
 def rt():
     return current_app.extensions["gridline"]
+
+
+def _person(user: User) -> str:
+    """How the trail names a console user: role and name."""
+    return f"{ROLE_WORDS.get(user.role, user.role)} {user.name or user.username}"
 
 
 # -- session, CSRF, access ------------------------------------------------------------------
@@ -204,16 +211,17 @@ def case(number: str):
 @login_required()
 def act(number: str):
     action = request.form.get("action", "")
-    text = request.form.get("text", "").strip()
+    text = clean_text(request.form.get("text", "")).strip()
     runtime = rt()
     now = runtime.now()
-    with runtime.db.session() as db:
+    with unit_of_work(runtime) as uow:
+        db = uow.session
         item = _load_case(db, number)
         if not actionable(db, viewer_of(g.user), item):
             abort(403)
         notifier = Notifier(db, runtime.provider, runtime.policy, now)
         work = CaseWork(db, runtime, notifier, now)
-        actor = Actor(f"{ROLE_WORDS[g.user.role]} {g.user.name or g.user.username}", "console")
+        actor = Actor(_person(g.user), "console")
         try:
             if action == "note":
                 message = work.progress(item, actor, text) if text else None
@@ -233,9 +241,7 @@ def act(number: str):
         except IllegalStep as exc:
             flash(str(exc), "error")
             return redirect(url_for("console.case", number=number))
-        outbound = notifier.pending_ids()
-    if outbound:
-        send_outbound.enqueue(runtime.redis, outbound)
+        uow.send(notifier.pending_ids())
     flash(message, "ok")
     return redirect(url_for("console.case", number=number))
 
@@ -265,7 +271,7 @@ def intake():
     if request.method == "POST":
         phone, notes = request.form.get("phone", ""), request.form.get("notes", "")
         try:
-            case_id = submit_report(rt(), phone, notes, "operator", f"console:{g.user.username}")
+            case_id = submit_report(rt(), CALL_NOTES, phone, notes, g.user.id, _person(g.user))
         except ReportError as exc:
             return render_template("console/intake.html", error=str(exc), phone=phone, notes=notes), 422
         if case_id is None:
@@ -277,12 +283,18 @@ def intake():
                 runtime = rt()
                 work = CaseWork(db, runtime, Notifier(db, runtime.provider, runtime.policy, runtime.now()), runtime.now())
                 try:
-                    _recategorise(work, item, Actor(f"话务员 {g.user.username}", "console"), request.form["category"])
+                    _recategorise(work, item, Actor(_person(g.user), "console"), request.form["category"])
                 except IllegalStep:
                     pass
+                seen = visible(db, viewer_of(g.user), item)
+        else:
+            with rt().db.session() as db:
+                seen = visible(db, viewer_of(g.user), db.get(Case, case_id))
         from models.case import NUMBER_BASE
 
         flash(f"已受理，案件编号 {NUMBER_BASE + case_id}，回执短信已发给来电人", "ok")
+        if not seen:  # e.g. a stability case: the operator records it, its handlers see it
+            return redirect(url_for("console.intake"))
         return redirect(url_for("console.case", number=str(NUMBER_BASE + case_id)))
     return render_template("console/intake.html")
 
@@ -361,32 +373,25 @@ def _pct(part: int, whole: int) -> str:
 @bp.route("/simulator", methods=["GET", "POST"])
 @login_required(("operator", "admin", "supervisor"))
 def simulator():
+    from . import simulator as sim
+
     runtime = rt()
-    phone = request.values.get("phone", "13805710001")
+    phone = clean_text(request.values.get("phone", "")).strip() or DEMO_TRAINEE
     try:
         e164 = to_e164(phone)
     except InvalidPhone as exc:
         return render_template("console/simulator.html", phone=phone, error=str(exc), conversation=[]), 422
-    if request.method == "POST" and request.form.get("text", "").strip():
-        from twilio.request_validator import RequestValidator
-
-        from .cli import signed_sms_params
-
-        settings = runtime.settings
-        params = signed_sms_params(settings, e164, request.form["text"].strip())
-        url = f"{settings.public_url}/twilio/sms" if settings.public_url else "http://localhost/twilio/sms"
-        current_app.test_client().post("/twilio/sms", data=params, headers={
-            "X-Twilio-Signature": RequestValidator(settings.twilio_auth_token).compute_signature(url, params)})
+    with runtime.db.session() as db:
+        if not sim.training_phone(db, runtime.settings.training_areas, e164):
+            return render_template("console/simulator.html", phone=phone, conversation=[],
+                                   error="只能模拟培训区域的居民或成员号码（GRIDLINE_TRAINING_AREAS）"), 403
+    text = clean_text(request.form.get("text", "")).strip() if request.method == "POST" else ""
+    if text:
+        accept(runtime, make_entry(SIMULATOR, e164, text, None, runtime.now(), entered_by=g.user.id,
+                                   entered_by_label=_person(g.user), to=runtime.settings.short_number))
         return redirect(url_for("console.simulator", phone=phone))
     with runtime.db.session() as db:
-        inbound = db.scalars(sa.select(InboundMessage).where(InboundMessage.from_phone == e164)
-                             .order_by(InboundMessage.id.desc()).limit(30)).all()
-        outbound = db.scalars(sa.select(OutboundMessage).where(OutboundMessage.to == e164)
-                              .order_by(OutboundMessage.id.desc()).limit(30)).all()
-        conversation = sorted(
-            [{"dir": "in", "body": m.body, "at": m.received_at, "note": m.outcome or "处理中"} for m in inbound]
-            + [{"dir": "out", "body": m.body, "at": m.created_at, "note": m.status} for m in outbound],
-            key=lambda m: m["at"])
+        conversation = sim.conversation(db, viewer_of(g.user), e164)
     return render_template("console/simulator.html", phone=phone, conversation=conversation)
 
 

@@ -24,6 +24,9 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
     channel: Mapped[str] = mapped_column(sa.String(16), default="sms")
+    # The door it came through (workers.entry.DOORS) and, for a report a person typed, who.
+    door: Mapped[str | None] = mapped_column(sa.String(24))
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     from_raw: Mapped[str] = mapped_column(sa.String(64), default="")
     from_phone: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     to: Mapped[str] = mapped_column(sa.String(32), default="")

@@ -126,7 +126,7 @@ def test_pages_work_at_phone_width(server, browser, phone, rt):
 def test_phone_simulator_shows_the_conversation(server, browser, rt):
     page = browser.new_page()
     login(page, server, "operator")
-    page.goto(f"{server}/console/simulator?phone=13805710002")
+    page.goto(f"{server}/console/simulator?phone=13805710090")  # the demo training grid
     page.fill("input[name=text]", "查询")
     page.click("text=发送")
     drain_queues(rt)

@@ -25,6 +25,7 @@ from . import directory
 from .casework import Actor, CaseWork, member_actor
 from .commands import USAGE, Command, CommandError, CommandParser
 from .conversation import keyword_form
+from .entry import Entry, entry_of
 from .lifecycle import IllegalStep
 from .routing import RoutingDecision, route_case
 from .texts import excerpt, local_time
@@ -57,6 +58,7 @@ class Intake:
         self.notifier = notifier or Notifier(session, runtime.provider, runtime.policy, self.now)
         self.work = CaseWork(session, runtime, self.notifier, self.now)
         self._memberships: dict[str, list[Member]] = {}
+        self.entry: Entry | None = None  # the message being handled, as its door handed it in
 
     def _record(self, case: Case, type_: str, actor: str, note: str = "", channel: str = "system", **data) -> None:
         self.work.record(case, type_, Actor(actor, channel), note, **data)
@@ -79,16 +81,29 @@ class Intake:
             return Reporter(phone, member.name, member.team.area, None, member)
         return Reporter(phone, "", None, None, None)
 
+    def _via(self) -> str:
+        """What the trail adds to the sender: who typed a report, or that it was simulated."""
+        entry = self.entry
+        if entry is None:
+            return ""
+        if entry.door.simulated:
+            return f"（培训模拟，{entry.entered_by_label or '控制台'}操作）"
+        return f"（{entry.entered_by_label} 录入）" if entry.entered_by_label else ""
+
+    def _member_actor(self, member: Member) -> Actor:
+        actor = member_actor(member)
+        return Actor(actor.label + self._via(), actor.channel, actor.member)
+
     # -- one inbound message ---------------------------------------------------------------
     def handle_inbound(self, message: InboundMessage) -> None:
         policy = self.policy
+        entry = self.entry = entry_of(message)
         if message.from_phone is None:
             self._finish(message, "rejected", "invalid_sender", f"发送号码无法识别: {message.from_raw!r}")
             return
         phone = message.from_phone
-        if self._member_command(message, phone):
-            return
-        if self._rating_reply(message, phone):
+        # Commands and ratings act as the phone: only a door that proves the handset may.
+        if entry.acts_as_phone and (self._member_command(message, phone) or self._rating_reply(message, phone)):
             return
         open_cases = open_cases_of(self.session, phone)
         intent = read_intent(message.body, policy.conversation, frozenset(c.number for c in open_cases))
@@ -101,6 +116,8 @@ class Intake:
             limit = policy.conversation.max_body_chars
             self.notifier.send(phone, "oversized_message", {"limit": limit}, "command_reply", inbound=message)
             self._finish(message, "rejected", "oversized", f"{len(message.body)} 字，超过 {limit} 字上限")
+        elif not entry.acts_as_phone:  # typed by a person: it opens or adds to a case, nothing else
+            self._report(message, phone, message.body.strip(), open_cases, channel, conversational=False)
         elif intent.kind == "opt_out":
             self._opt_out(message, phone)
         elif intent.kind == "opt_in":
@@ -154,10 +171,11 @@ class Intake:
         self._finish(message, "processed", "status_query", f"{len(open_cases)} 件办理中")
 
     # -- reports -------------------------------------------------------------------------
-    def _report(self, message: InboundMessage, phone: str, text: str, open_cases: list[Case], channel: str) -> None:
+    def _report(self, message: InboundMessage, phone: str, text: str, open_cases: list[Case], channel: str,
+                conversational: bool = True) -> None:
         now = self.now
         window = self.policy.conversation.join_window
-        latest = open_cases[0] if open_cases else None
+        latest = open_cases[0] if open_cases and conversational else None
         if latest is not None and latest.awaiting == "location" and now - latest.created_at <= LOCATION_QUESTION_VALID:
             self._location_answer(message, latest, text, within_window=now - latest.last_message_at <= window)
             return
@@ -175,7 +193,7 @@ class Intake:
     def _add_to_case(self, message: InboundMessage, case: Case, text: str, channel: str, acknowledge: bool) -> None:
         case.text = f"{case.text}\n{text}"
         case.last_message_at = self.now
-        self._record(case, "resident_message", f"居民 {mask(case.reporter_phone)}", excerpt(text, 200), channel)
+        self._record(case, "resident_message", f"居民 {mask(case.reporter_phone)}{self._via()}", excerpt(text, 200), channel)
         if case.category == "unclassified" and case.area_id is not None:
             self._reclassify_and_route(case)
         elif case.team_id is not None:
@@ -190,7 +208,7 @@ class Intake:
         area_id = find_area(text, self._area_names())
         case.text = f"{case.text}\n{text}"
         case.last_message_at = self.now
-        actor = f"居民 {mask(case.reporter_phone)}"
+        actor = f"居民 {mask(case.reporter_phone)}{self._via()}"
         self._record(case, "resident_message", actor, excerpt(text, 200), message.channel)
         if area_id is not None:
             area = self.session.get(Area, area_id)
@@ -235,8 +253,10 @@ class Intake:
         decision = self._route(case, area_known=area is not None)
         self._assign(case, decision, now)
         self.session.flush()
-        self._record(case, "received", reporter.actor, excerpt(text, 200), channel,
-               inbound_id=inbound.id if inbound else None)
+        entry = self.entry
+        self._record(case, "received", reporter.actor + self._via(), excerpt(text, 200), channel,
+               inbound_id=inbound.id if inbound else None, door=entry.door.name if entry else None,
+               entered_by=entry.entered_by if entry else None)
         if extra_event:
             self._record(case, extra_event[0], reporter.actor, extra_event[1], channel)
         if located_from_text:
@@ -358,7 +378,7 @@ class Intake:
         parsed = parser.parse(message.body)
         if parsed is None and not parser.looks_like_command(message.body):
             return False  # a member reporting a problem: an ordinary report
-        actor = member_actor(members[0])
+        actor = self._member_actor(members[0])
         if parsed is None:
             parsed = CommandError(None, "无法识别的指令")
         reply, outcome, case = self._run_command(parsed, members, actor)
@@ -386,7 +406,7 @@ class Intake:
             return refused, "command_refused", case
         if parsed.action == "view":
             return self._view(case), "command", case
-        actor = member_actor(next((m for m in members if m.team_id == case.team_id), members[0]))
+        actor = self._member_actor(next((m for m in members if m.team_id == case.team_id), members[0]))
         try:
             reply = {
                 "acknowledge": lambda: self.work.acknowledge(case, actor),
@@ -461,7 +481,7 @@ class Intake:
         if not awaiting:
             return False
         case = awaiting[0]
-        actor = Actor(f"居民 {mask(phone)}", message.channel)
+        actor = Actor(f"居民 {mask(phone)}{self._via()}", message.channel)
         self.work.rate(case, actor, rating)
         self._finish(message, "processed", "rating", f"案件 {case.number}：{rating}", case)
         return True
@@ -481,7 +501,8 @@ class Intake:
         case.text = f"{case.text}\n{text}"
         case.last_message_at = self.now
         count = case.repeat_count + 1
-        self._record(case, "repeat", f"居民 {mask(case.reporter_phone)}", excerpt(text, 200), channel, count=count)
+        self._record(case, "repeat", f"居民 {mask(case.reporter_phone)}{self._via()}", excerpt(text, 200), channel,
+                     count=count)
         params = self.work.params(case, count=count, excerpt=excerpt(text, self.policy.conversation.excerpt_chars))
         self.work.tell_team(case.team_id, "repeat_team", params, "team_notice", case, leaders_only=True)
         self.notifier.send(case.reporter_phone, "repeat_receipt", params, "receipt", case, message)

@@ -15,7 +15,7 @@ import phonenumbers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEV_ACCOUNT_SID = "AC" + "0" * 32
-DEV_AUTH_TOKEN = "gridline-dev-token"
+DEMO_TRAINING_AREA = "DH-S1-C1-PX"  # the demo district's training grid (models/demo)
 DEMO_SHORT_NUMBER = "+8610690012345"
 PROVIDERS = ("outbox", "twilio")
 
@@ -37,6 +37,10 @@ class Settings:
     public_url: str | None
     secret_key: str
     lexicon_path: Path | None = None
+    # True when TWILIO_AUTH_TOKEN is unset and the token is the one this instance generated.
+    dev_twilio_token: bool = False
+    training_areas: tuple[str, ...] = (DEMO_TRAINING_AREA,)
+    health_max_wait_seconds: int = 120
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -54,14 +58,26 @@ class Settings:
         return replace(self, **changes)
 
 
-def _secret_key(instance_path: Path) -> str:
-    key_file = instance_path / "secret_key"
-    if key_file.exists():
+def _instance_secret(instance_path: Path, name: str) -> str:
+    """A random secret generated once into the instance folder (mode 600) and kept there; "" when
+    the folder cannot hold it (then nothing signed with it is accepted)."""
+    key_file = instance_path / name
+    try:
+        if key_file.exists():
+            return key_file.read_text().strip()
+        key = secrets.token_hex(32)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(key)
+        return key
+    except FileExistsError:  # another process wrote it just now
         return key_file.read_text().strip()
-    key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    except OSError:
+        return ""
+
+
+def _secret_key(instance_path: Path) -> str:
+    return _instance_secret(instance_path, "secret_key") or secrets.token_hex(32)
 
 
 def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
@@ -109,7 +125,17 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         if not auth_token:
             raise ConfigError("TWILIO_AUTH_TOKEN: required with GRIDLINE_SMS_PROVIDER=twilio")
     account_sid = account_sid or DEV_ACCOUNT_SID
-    auth_token = auth_token or DEV_AUTH_TOKEN
+    # No public default token: without TWILIO_AUTH_TOKEN, webhooks accept only signatures made
+    # with a token this instance generated (what `gridline sms simulate` signs with).
+    dev_token = not auth_token
+    auth_token = auth_token or _instance_secret(instance_path, "twilio_dev_token")
+
+    training = env.get("GRIDLINE_TRAINING_AREAS")
+    training_areas = tuple(c.strip() for c in (DEMO_TRAINING_AREA if training is None else training).split(",")
+                           if c.strip())
+    max_wait = env.get("GRIDLINE_HEALTH_MAX_WAIT") or "120"
+    if not max_wait.isdigit() or int(max_wait) < 1:
+        raise ConfigError(f"GRIDLINE_HEALTH_MAX_WAIT: seconds (a whole number, 1 or more) expected, got {max_wait!r}")
 
     public_url = (env.get("GRIDLINE_PUBLIC_URL") or "").rstrip("/") or None
     if public_url:
@@ -133,6 +159,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         public_url=public_url,
         secret_key=secret_key,
         lexicon_path=lexicon,
+        dev_twilio_token=dev_token,
+        training_areas=training_areas,
+        health_max_wait_seconds=int(max_wait),
     )
     return settings.replace(**overrides) if overrides else settings
 

@@ -12,8 +12,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from models import Call
 from models.phones import mask, try_e164
+from workers.entry import TWILIO_VOICE, accept, clean_text, make_entry
 
-from .sms import _checker, hand_over, store_inbound
+from .sms import _checker
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
@@ -33,8 +34,8 @@ def _signed_call_sid() -> str:
     if not _checker().valid(request):
         log.warning("voice webhook rejected: bad or missing signature")
         abort(403)
-    sid = request.form.get("CallSid") or ""
-    if not sid:
+    sid = clean_text(request.form.get("CallSid")).strip()
+    if not sid or len(sid) > 64:
         abort(400)
     return sid
 
@@ -56,7 +57,7 @@ def _record_fallback(response: VoiceResponse) -> None:
 def _call(session, sid: str) -> Call:
     call = session.scalar(sa.select(Call).where(Call.call_sid == sid))
     if call is None:
-        raw = request.form.get("From") or ""
+        raw = clean_text(request.form.get("From")).strip()
         call = Call(call_sid=sid, from_raw=raw[:64], from_phone=try_e164(raw))
         session.add(call)
         session.flush()
@@ -81,24 +82,22 @@ def incoming_call():
 @bp.post("/speech")
 def speech():
     sid = _signed_call_sid()
-    text = (request.form.get("SpeechResult") or "").strip()
+    text = clean_text(request.form.get("SpeechResult")).strip()
     response = VoiceResponse()
     if not text:
         _record_fallback(response)
         return twiml(response)
-    confidence = request.form.get("Confidence")
     rt = current_app.extensions["gridline"]
-    form = {"MessageSid": f"{sid}-speech", "From": request.form.get("From") or "", "To": request.form.get("To") or "",
-            "Body": text, "CallSid": sid, "Confidence": confidence or ""}
-    message_id, _ = store_inbound(rt, form, channel="voice")
+    form = request.form
+    entry = make_entry(TWILIO_VOICE, form.get("From"), text, f"{sid}-speech", rt.now(), to=form.get("To") or "",
+                       params={"CallSid": sid, "Confidence": form.get("Confidence") or ""})
+    stored = accept(rt, entry)
     with rt.db.session() as session:
         call = _call(session, sid)
         call.transcript = text
-        call.confidence = float(confidence) if confidence else None
-        if message_id:
-            call.inbound_id = message_id
-    if message_id:
-        hand_over(rt, message_id)
+        call.confidence = _number(form.get("Confidence"), float, 0.0, 1.0)
+        if stored.message_id:
+            call.inbound_id = stored.message_id
     response.say(THANKS, **VOICE)
     response.hangup()
     return twiml(response)
@@ -108,19 +107,52 @@ def speech():
 def recording():
     sid = _signed_call_sid()
     rt = current_app.extensions["gridline"]
-    seconds = int(request.form.get("RecordingDuration") or 0)
+    form = request.form
+    seconds = _number(form.get("RecordingDuration"), int, 0, 24 * 3600) or 0
+    url = recording_url(form.get("RecordingUrl"))
     with rt.db.session() as session:
         call = _call(session, sid)
-        call.recording_sid = request.form.get("RecordingSid")
-        call.recording_url = request.form.get("RecordingUrl")
+        call.recording_sid = clean_text(form.get("RecordingSid")).strip()[:64] or None
+        call.recording_url = url
         call.recording_seconds = seconds
         needs_case = call.inbound_id is None
+        from_raw = call.from_raw
     if needs_case:  # no usable speech: the recording itself must not be lost
-        form = {"MessageSid": f"{sid}-recording", "From": call.from_raw, "To": request.form.get("To") or "",
-                "Body": f"【语音留言】{seconds}秒录音，待话务员转写。录音：{call.recording_url}", "CallSid": sid}
-        message_id, _ = store_inbound(rt, form, channel="voice")
-        if message_id:
+        where = f"录音：{url}" if url else "录音地址无效，请在 Twilio 控制台按通话查找"
+        entry = make_entry(TWILIO_VOICE, from_raw, f"【语音留言】{seconds}秒录音，待话务员转写。{where}",
+                           f"{sid}-recording", rt.now(), to=form.get("To") or "", params={"CallSid": sid})
+        stored = accept(rt, entry)
+        if stored.message_id:
             with rt.db.session() as session:
-                _call(session, sid).inbound_id = message_id
-            hand_over(rt, message_id)
+                _call(session, sid).inbound_id = stored.message_id
     return Response("", status=204)
+
+
+def _number(raw, kind, low, high):
+    """A provider's number field, or None when it is missing, malformed or out of range: a bad
+    field never costs the call its record."""
+    try:
+        value = kind(clean_text(raw).strip())
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if low <= value <= high else None
+
+
+RECORDING_DOMAIN = "twilio.com"  # api.twilio.com and its regional hosts (api.dublin.us1.twilio.com)
+
+
+def recording_url(raw) -> str | None:
+    """Only an https URL on a Twilio host is kept: the console shows it as a link."""
+    from urllib.parse import urlsplit
+
+    value = clean_text(raw).strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme != "https" or not host.endswith("." + RECORDING_DOMAIN) or len(value) > 512:
+        if value:
+            log.warning("voice recording url refused: %r", value[:80])
+        return None
+    return value

@@ -15,11 +15,11 @@ from models.case import OPEN_STATUSES
 
 from .. import runtime
 from ..casework import SYSTEM, CaseWork
+from ..handoff import unit_of_work
 from ..lifecycle import IllegalStep
 from ..notify import Notifier
 from ..queues import SWEEPS, job
 from ..texts import local_time
-from .outbound import send_outbound
 
 log = logging.getLogger(__name__)
 NOT_ACKNOWLEDGED = ("triage", "assigned", "returned")
@@ -28,16 +28,15 @@ NOT_ACKNOWLEDGED = ("triage", "assigned", "returned")
 def _each(rt, now, ids: list[int], claim, act) -> int:
     done = 0
     for case_id in ids:
-        with rt.db.session() as session:
+        with unit_of_work(rt) as uow:
+            session = uow.session
             if not session.execute(claim(case_id)).rowcount:
                 continue
             notifier = Notifier(session, rt.provider, rt.policy, now)
             work = CaseWork(session, rt, notifier, now)
             case = session.get(Case, case_id)
             act(work, case)
-            outbound = notifier.pending_ids()
-        if outbound:
-            send_outbound.enqueue(rt.redis, outbound)
+            uow.send(notifier.pending_ids())
         done += 1
     return done
 

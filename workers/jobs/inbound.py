@@ -7,10 +7,9 @@ import sqlalchemy as sa
 
 from models import InboundMessage
 
-from .. import inbox, runtime
+from .. import handoff, inbox, runtime
 from ..intake import Intake
 from ..queues import INBOUND, job
-from .outbound import send_outbound
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +18,7 @@ log = logging.getLogger(__name__)
 def process_inbound(message_id: int) -> str:
     rt = runtime.get()
     outcome, outbound_ids = handle_message(rt, message_id)
-    if outbound_ids:
-        send_outbound.enqueue(rt.redis, outbound_ids)
+    handoff.after_commit(rt, outbound=outbound_ids)
     return outcome
 
 
@@ -58,9 +56,8 @@ def drain_inbox() -> int:
         for message_id in ids:
             outbound += handle_message(rt, message_id)[1]
             done += 1
-            if len(outbound) >= 50:
-                send_outbound.enqueue(rt.redis, outbound)
+            if len(outbound) >= handoff.SEND_BATCH:
+                handoff.after_commit(rt, outbound=outbound)
                 outbound = []
-        if outbound:
-            send_outbound.enqueue(rt.redis, outbound)
+        handoff.after_commit(rt, outbound=outbound)
     return done
