@@ -104,7 +104,8 @@ def wait_http(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            # The web process is up when it answers; 503 here only says no worker runs yet.
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code in (200, 503):
                 return
         except requests.RequestException:
             pass

@@ -593,9 +593,9 @@ def case_show(number, as_json):
 @click.option("--fork/--no-fork", default=False, help="fork a work horse per job (default: run jobs in-process)")
 def worker(burst, fork):
     """Run an RQ worker on the inbound, outbound and sweeps queues."""
-    from rq import Queue, SimpleWorker, Worker
     from sqlalchemy.orm import configure_mappers
 
+    from workers.process import run_worker
     from workers.queues import ALL_QUEUES
 
     from .logs import configure_logging
@@ -604,10 +604,7 @@ def worker(burst, fork):
     rt = _rt()
     configure_mappers()
     rt.classifier.classify("预热")  # load jieba and the domain dictionary once, before any fork
-    worker_class = Worker if fork else SimpleWorker
-    connection = rt.redis
-    w = worker_class([Queue(name, connection=connection) for name in ALL_QUEUES], connection=connection)
-    w.work(burst=burst, with_scheduler=not burst, logging_level=os.environ.get("GRIDLINE_LOG_LEVEL", "INFO"))
+    run_worker(rt, ALL_QUEUES, burst=burst, fork=fork, logging_level=os.environ.get("GRIDLINE_LOG_LEVEL", "INFO"))
 
 
 @command()
@@ -620,10 +617,15 @@ def scheduler():
     configure_logging("INFO")
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__("now", True))
+    from workers.liveness import Heartbeat
+
+    heartbeat = Heartbeat(_rt().redis, "scheduler").start()
     try:
         run_scheduler(_rt().redis, stop=lambda: stopping["now"])
     except KeyboardInterrupt:
         pass
+    finally:
+        heartbeat.stop()
 
 
 @command()

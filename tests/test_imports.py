@@ -97,7 +97,8 @@ def test_not_utf8_is_a_clear_error(app, tmp_path):
 
 def test_demo_loads_the_whole_district(app, rt):
     result = run(app, "demo")
-    assert "areas: 新增 15" in result.output and "residents: 新增 32" in result.output
+    # 15 areas and 32 residents, plus the training grid (湖畔社区培训网格) and its two residents
+    assert "areas: 新增 16" in result.output and "residents: 新增 34" in result.output
     with rt.db.session() as session:
         kinds = set(session.scalars(sa.select(Team.kind)))
     from models.team import STOCK_TEAM_KINDS

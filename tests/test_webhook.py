@@ -158,8 +158,13 @@ def test_redis_down_message_stored_then_processed_by_the_sweep(settings, databas
     assert len(outbox(healthy, to=RESIDENT_G1, kind="receipt")) == 1
 
 
-def test_healthz_names_what_is_down(settings, client, demo):
+def test_healthz_names_what_is_down(settings, client, demo, rt):
+    from workers.liveness import Heartbeat
+
+    heartbeat = Heartbeat(rt.redis, "worker")
+    heartbeat.beat()
     assert client.get("/healthz").status_code == 200
+    heartbeat.stop()
     from gateway import create_app
 
     down = create_app(settings.replace(redis_url="redis://127.0.0.1:1/0"))

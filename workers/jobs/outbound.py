@@ -1,8 +1,11 @@
 """send_outbound: hand a batch of queued messages to the provider, one connection reused.
+settle_outbound: settle sends that were interrupted, before any resend.
 
 Each message is claimed (pending -> sending) in its own short transaction, so two jobs never
 send the same message. Retryable failures go back to pending with a backoff time; the outbound
-sweep picks them up when due.
+sweep picks them up when due. A message left 'sending' (the worker died during the provider
+call) is noticed by the sweep within seconds; settle_outbound then asks the provider whether it
+took the message, records what it says, and sends again only when it never got it.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from models import OptOut, OutboundMessage, utcnow
 from models.phones import mask
 
 from .. import runtime
-from ..providers import BACKOFF_SECONDS
+from ..providers import BACKOFF_SECONDS, SendResult
 from ..queues import OUTBOUND, job
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,6 @@ log = logging.getLogger(__name__)
 @job(OUTBOUND, timeout=300, retries=2)
 def send_outbound(message_ids: list[int]) -> dict:
     rt = runtime.get()
-    provider = rt.provider
     counts: dict[str, int] = {}
     for message_id in message_ids:
         with rt.db.session() as session:
@@ -38,26 +40,70 @@ def send_outbound(message_ids: list[int]) -> dict:
                 continue
             message = session.get(OutboundMessage, message_id)
             to, body, attempts = message.to, message.body, message.attempts
-        result = provider.send(message_id, to, body)
+        status = _record(rt, message_id, rt.provider.send(message_id, to, body), attempts)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+@job(OUTBOUND, timeout=300, retries=0)
+def settle_outbound(message_ids: list[int], stalled_seconds: float) -> dict:
+    rt = runtime.get()
+    counts: dict[str, int] = {}
+    for message_id in message_ids:
         with rt.db.session() as session:
             message = session.get(OutboundMessage, message_id)
-            message.error_code, message.error = result.error_code, result.error
-            if result.status == "retry":
-                if attempts >= len(BACKOFF_SECONDS):
-                    message.status = "failed"
-                    message.error = f"{result.error}（已重试 {attempts} 次）"
-                else:
-                    message.status = "pending"
-                    message.next_attempt_at = utcnow() + timedelta(seconds=BACKOFF_SECONDS[attempts - 1])
-            else:
-                message.status = result.status
-                message.provider_sid = result.provider_sid
-                message.next_attempt_at = None
-            if result.opted_out and session.get(OptOut, to) is None:
-                session.add(OptOut(phone=to, source="provider_21610"))
-            status = message.status
+            if message is None or message.status != "sending":
+                continue
+            since, to, body, attempts = message.updated_at, message.to, message.body, message.attempts
+            # Claimed by refreshing the lease: a second settler (or a late original) finds it moved.
+            claimed = session.execute(
+                sa.update(OutboundMessage)
+                .where(OutboundMessage.id == message_id, OutboundMessage.status == "sending",
+                       OutboundMessage.updated_at == since,
+                       OutboundMessage.updated_at <= utcnow() - timedelta(seconds=stalled_seconds))
+                .values(updated_at=utcnow())
+            ).rowcount
+            known = set(session.scalars(sa.select(OutboundMessage.provider_sid).where(
+                OutboundMessage.to == to, OutboundMessage.provider_sid.is_not(None))))
+        if not claimed:
+            continue
+        try:
+            found = rt.provider.settle(message_id, to, body, since, known)
+        except Exception as exc:  # cannot tell: never resend blind; the lease runs out, the sweep asks again
+            log.warning("interrupted send not settled id=%s to=%s error=%s", message_id, mask(to), exc)
+            counts["unsettled"] = counts.get("unsettled", 0) + 1
+            continue
+        if found is not None:
+            status = _record(rt, message_id, found, attempts)
+        else:  # the provider never got it: send it now
+            status = _record(rt, message_id, rt.provider.send(message_id, to, body), attempts)
         counts[status] = counts.get(status, 0) + 1
-        if result.status in ("retry", "failed"):
-            log.warning("sms not sent id=%s to=%s status=%s code=%s error=%s", message_id, mask(to), status,
-                        result.error_code, result.error)
     return counts
+
+
+def _record(rt, message_id: int, result: SendResult, attempts: int) -> str:
+    """Write a provider's answer on the message; returns its new status."""
+    with rt.db.session() as session:
+        message = session.get(OutboundMessage, message_id)
+        to = message.to
+        message.error_code, message.error = result.error_code, result.error
+        if result.status == "unknown":  # left 'sending': the sweep settles it with the provider
+            message.status, message.updated_at = "sending", utcnow()
+        elif result.status == "retry":
+            if attempts >= len(BACKOFF_SECONDS):
+                message.status = "failed"
+                message.error = f"{result.error}（已重试 {attempts} 次）"
+            else:
+                message.status = "pending"
+                message.next_attempt_at = utcnow() + timedelta(seconds=BACKOFF_SECONDS[attempts - 1])
+        else:
+            message.status = result.status
+            message.provider_sid = result.provider_sid
+            message.next_attempt_at = None
+        if result.opted_out and session.get(OptOut, to) is None:
+            session.add(OptOut(phone=to, source="provider_21610"))
+        status = message.status
+    if result.status in ("retry", "failed", "unknown"):
+        log.warning("sms not sent id=%s to=%s status=%s code=%s error=%s", message_id, mask(to), status,
+                    result.error_code, result.error)
+    return status

@@ -2,8 +2,9 @@
 
 - inbound messages still 'received' a while after arrival (Redis was down, a worker died) are
   enqueued again; processing is idempotent;
-- outbound messages 'pending' and due (never enqueued, or waiting for a retry), or stuck in
-  'sending' (a worker died mid-send), are sent again.
+- outbound messages 'pending' and due (never enqueued, or waiting for a retry) are sent again;
+  those left 'sending' (a worker died during the provider call) are settled with the provider
+  first (settle_outbound), and sent again only if it never got them.
 """
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from models import InboundMessage, OutboundMessage
+from models import InboundMessage, OutboundMessage, utcnow
 
 from .. import runtime
 from ..queues import SWEEPS, job
 from .inbound import process_inbound
-from .outbound import send_outbound
+from .outbound import send_outbound, settle_outbound
 
 log = logging.getLogger(__name__)
 INBOUND_GRACE = timedelta(seconds=20)
-SENDING_STUCK = timedelta(minutes=5)
+# A live send holds 'sending' for at most the provider's HTTP timeout (10 s) and two commits.
+SENDING_STALLED = timedelta(seconds=20)
 BATCH = 500
 
 
@@ -50,11 +52,11 @@ def sweep_outbound(grace_seconds: float | None = None, now=None) -> int:
     now = now or rt.now()
     grace = timedelta(seconds=20 if grace_seconds is None else grace_seconds)
     with rt.db.session() as session:
-        session.execute(
-            sa.update(OutboundMessage)
-            .where(OutboundMessage.status == "sending", OutboundMessage.updated_at <= now - SENDING_STUCK)
-            .values(status="pending", next_attempt_at=None)
-        )
+        # Interrupted sends (real time: a lease, not the business clock) are settled, not resent.
+        stalled = list(session.scalars(
+            sa.select(OutboundMessage.id)
+            .where(OutboundMessage.status == "sending", OutboundMessage.updated_at <= utcnow() - SENDING_STALLED)
+            .order_by(OutboundMessage.id).limit(BATCH)))
         # Quiet hours are over for messages held until now.
         session.execute(
             sa.update(OutboundMessage)
@@ -72,6 +74,8 @@ def sweep_outbound(grace_seconds: float | None = None, now=None) -> int:
         ))
     for start in range(0, len(ids), 50):
         send_outbound.enqueue(rt.redis, ids[start:start + 50])
-    if ids:
-        log.info("sweep re-enqueued outbound=%d", len(ids))
-    return len(ids)
+    for start in range(0, len(stalled), 50):
+        settle_outbound.enqueue(rt.redis, stalled[start:start + 50], SENDING_STALLED.total_seconds())
+    if ids or stalled:
+        log.info("sweep re-enqueued outbound=%d interrupted=%d", len(ids), len(stalled))
+    return len(ids) + len(stalled)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..policy import Policy
 from ..texts import render
@@ -23,7 +24,7 @@ BACKOFF_SECONDS = (10, 60, 300, 900, 3600)
 
 @dataclass(frozen=True)
 class SendResult:
-    status: str  # stored, queued, sent, failed, retry
+    status: str  # stored, queued, sent, failed, retry, unknown (the provider may have it: settle first)
     provider_sid: str | None = None
     error_code: str | None = None
     error: str = ""
@@ -49,3 +50,10 @@ class Provider(ABC):
 
     @abstractmethod
     def send(self, message_id: int, to: str, body: str) -> SendResult: ...
+
+    def settle(self, message_id: int, to: str, body: str, since: datetime, known_sids: set[str]) -> SendResult | None:
+        """A send was interrupted (the worker died during the call): did the provider take it?
+        The result it has for our message (sent at or after `since`, not one of `known_sids`), or
+        None when it never got it and the message may be sent again. Raises when it cannot tell.
+        A provider whose send has no outside effect is settled trivially."""
+        return None

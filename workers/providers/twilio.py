@@ -6,6 +6,7 @@ NO_RETRY_CODES are final (21610 also marks the number opted out).
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -20,6 +21,8 @@ from .base import NO_RETRY_CODES, Provider, SendResult
 log = logging.getLogger(__name__)
 TWILIO_API = "https://api.twilio.com"
 VALIDITY_SECONDS = 4 * 3600  # a notice older than this is no longer useful
+SETTLE_LOOKBACK = 50  # messages to one phone looked at when settling an interrupted send
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -65,7 +68,30 @@ class TwilioProvider(Provider):
             if code in NO_RETRY_CODES:
                 return SendResult("failed", error_code=code, error=NO_RETRY_CODES[code])
             return SendResult("failed", error_code=code or str(exc.status), error=f"HTTP {exc.status}: {exc.msg}")
+        except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
+            # The request went out; Twilio may have taken it. Settled by asking, never resent blind.
+            log.warning("twilio send unanswered message_id=%s to=%s error=%s", message_id, mask(to), exc)
+            return SendResult("unknown", error=f"no answer: {exc.__class__.__name__}")
         except (requests.RequestException, TwilioException, OSError) as exc:
             log.warning("twilio send network error message_id=%s to=%s error=%s", message_id, mask(to), exc)
             return SendResult("retry", error=f"network: {exc.__class__.__name__}")
         return SendResult(message.status or "queued", provider_sid=message.sid)
+
+    def settle(self, message_id: int, to: str, body: str, since: datetime, known_sids: set[str]) -> SendResult | None:
+        """Twilio keeps no reference of ours, so our message is the newest one to the same phone,
+        with the same text, created since the send began, under a SID no other row holds."""
+        kwargs = {"to": to, "limit": SETTLE_LOOKBACK}
+        if not self.sender.startswith("MG"):
+            kwargs["from_"] = self.sender
+        earliest = since.replace(tzinfo=timezone.utc) - CLOCK_SKEW
+        for message in self.client.messages.list(**kwargs):  # newest first
+            created = message.date_created
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=timezone.utc)
+            if created is not None and created < earliest:
+                break
+            if (message.body or "").endswith(body) and message.sid not in known_sids:  # trial accounts prefix a note
+                log.info("interrupted send settled message_id=%s sid=%s status=%s", message_id, message.sid,
+                         message.status)
+                return SendResult(message.status or "queued", provider_sid=message.sid)
+        return None
