@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session,
                    url_for)
 
-from models import STATUSES, Case, CaseEvent, InboundMessage, OutboundMessage, User, to_local
+from models import STATUSES, Case, CaseEvent, InboundMessage, User, to_local
 from models.case import CHANNELS
 from models.phones import InvalidPhone, to_e164
 from workers import directory

@@ -4,16 +4,25 @@ the simulator acts only for training numbers and shows only what the viewer may 
 zero-width characters never cost a message; bad voice fields never cost a call its record."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
-from models import Call, Case, CaseEvent, InboundMessage, OptOut
+from models import Call, CaseEvent, InboundMessage, OptOut
 from tests.conftest import RESIDENT_G1, cases, drain_queues, outbox
-from tests.test_console_api import csrf, login, token_for, users  # noqa: F401 (fixture)
+from tests.test_console_api import csrf, login, token_for
+from tests.test_imports import run
 from tests.test_voice import call_params
 
 G1_LEADER = "+8613905710031"        # 彭丽华, leader of 湖畔社区第1网格服务团队
 TRAINEE = "+8613805710090"          # a resident of the demo training grid
 TRAINING_LEADER = "+8613905710090"  # the training grid team's leader
+
+
+@pytest.fixture
+def users(app, demo):
+    """The demo district with the demo console accounts."""
+    run(app, "demo")
+    return app
 
 
 def inbound_rows(rt) -> list[InboundMessage]:
@@ -194,8 +203,6 @@ def test_without_a_twilio_token_only_the_instances_own_token_signs(phone, rt, de
 
 
 def test_serve_refuses_a_public_address_with_dev_credentials(app, users):
-    from tests.test_imports import run
-
     result = run(app, "serve", "--host", "0.0.0.0", "--port", "5999")
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
