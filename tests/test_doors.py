@@ -30,6 +30,13 @@ def inbound_rows(rt) -> list[InboundMessage]:
         return list(session.scalars(sa.select(InboundMessage).order_by(InboundMessage.id)))
 
 
+def simulate(client, rt, phone: str, text: str):
+    response = client.post("/console/simulator", data={"csrf": csrf(client, "/console/simulator"), "phone": phone,
+                                                       "text": text})
+    drain_queues(rt)
+    return response
+
+
 def trail(rt, case_id: int) -> list[tuple[str, str]]:
     with rt.db.session() as session:
         return [(e.type, e.actor) for e in session.scalars(
@@ -80,23 +87,16 @@ def test_simulator_refuses_numbers_outside_the_training_area(client, users, rt, 
     login(client, "supervisor")
     page = client.get("/console/simulator?phone=13805710001")
     assert page.status_code == 403 and "打起来" not in page.data.decode()
-    refused = client.post("/console/simulator", data={"csrf": csrf(client, "/console/simulator"),
-                                                      "phone": G1_LEADER, "text": "办结 100001 已处理"})
-    assert refused.status_code == 403
-    drain_queues(rt)
+    assert simulate(client, rt, G1_LEADER, "办结 100001 已处理").status_code == 403
     assert cases(rt)[0].status == "assigned" and len(inbound_rows(rt)) == 1
 
 
 def test_simulator_acts_for_training_numbers_recorded_as_simulated(client, users, rt):
     login(client, "supervisor")
-    client.post("/console/simulator", data={"csrf": csrf(client, "/console/simulator"), "phone": TRAINEE,
-                                            "text": "楼道里的灯坏了"})
-    drain_queues(rt)
+    simulate(client, rt, TRAINEE, "楼道里的灯坏了")
     [case] = cases(rt)
     assert case.team.code == "DH-S1-C1-PX-T"
-    client.post("/console/simulator", data={"csrf": csrf(client, "/console/simulator"), "phone": TRAINING_LEADER,
-                                            "text": f"办结 {case.number} 已换灯"})
-    drain_queues(rt)
+    simulate(client, rt, TRAINING_LEADER, f"办结 {case.number} 已换灯")
     assert cases(rt)[0].status == "resolved"  # a training member's command works, in training
     actors = dict(trail(rt, case.id))
     assert "培训模拟，督办人员 东湖街道督办操作" in actors["received"]
@@ -106,9 +106,7 @@ def test_simulator_acts_for_training_numbers_recorded_as_simulated(client, users
 
 def test_simulator_hides_messages_of_cases_the_viewer_may_not_see(client, users, rt):
     login(client, "supervisor")
-    client.post("/console/simulator", data={"csrf": csrf(client, "/console/simulator"), "phone": TRAINEE,
-                                            "text": "村东头两伙人打起来了"})
-    drain_queues(rt)
+    simulate(client, rt, TRAINEE, "村东头两伙人打起来了")
     [case] = cases(rt)
     assert case.category == "stability"
     assert "打起来" in client.get(f"/console/simulator?phone={TRAINEE}").data.decode()
