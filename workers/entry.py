@@ -69,8 +69,10 @@ _UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u180e\u200b-\u200f\u2
 
 
 def clean_text(value) -> str:
-    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
-    return _UNWANTED.sub("", text)
+    text = value if isinstance(value, str) else str(value or "")
+    if _UNWANTED.search(text) is None:  # nearly always: one scan, no copy
+        return text
+    return _UNWANTED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 @dataclass(frozen=True)
