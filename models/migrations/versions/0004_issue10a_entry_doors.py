@@ -1,14 +1,14 @@
 """inbound messages record their door and who entered them
 
 Revision ID: 0004_issue10a
-Revises: 0003
+Revises: 0004_issue10b
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "0004_issue10a"
-down_revision = "0003"
+down_revision = "0004_issue10b"
 branch_labels = None
 depends_on = None
 
