@@ -174,7 +174,7 @@ def accept(rt, entry: Entry) -> Stored:
     """Store, then hand to the workers: the one way in for every door. A message stored while
     Redis is down stays stored; the inbound sweep hands it over later."""
     stored = store(rt, entry)
-    if stored.outcome == "stored":
+    if stored.outcome == "stored" and stored.message_id is not None:
         handoff.after_commit(rt, inbound=[stored.message_id])
     return stored
 

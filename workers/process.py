@@ -10,6 +10,7 @@ import threading
 import time
 
 import redis
+from rq.worker import BaseWorker
 from sqlalchemy.exc import SQLAlchemyError
 
 from .liveness import Heartbeat
@@ -32,16 +33,13 @@ class Backoff:
         self.next = self.first
 
 
-def _stoppable(base):
+def _stoppable(base: type[BaseWorker]) -> type[BaseWorker]:
     """An RQ worker class whose stop request (SIGTERM, Ctrl-C) also stops the restart loop."""
-    class GridlineWorker(base):
-        stop_event: threading.Event
+    def request_stop(self, signum, frame) -> None:
+        self.stop_event.set()
+        base.request_stop(self, signum, frame)
 
-        def request_stop(self, signum, frame):
-            self.stop_event.set()
-            super().request_stop(signum, frame)
-
-    return GridlineWorker
+    return type(f"Stoppable{base.__name__}", (base,), {"request_stop": request_stop})
 
 
 def run_worker(rt, queues: tuple[str, ...], burst: bool = False, fork: bool = False,
@@ -57,7 +55,7 @@ def run_worker(rt, queues: tuple[str, ...], burst: bool = False, fork: bool = Fa
             started = time.monotonic()
             try:
                 worker = worker_class([Queue(name, connection=rt.redis) for name in queues], connection=rt.redis)
-                worker.stop_event = stop
+                worker.stop_event = stop  # type: ignore[attr-defined]
                 worker.work(burst=burst, with_scheduler=not burst, logging_level=logging_level)
                 if burst or stop.is_set():
                     return
