@@ -37,7 +37,7 @@ def test_worker_killed_mid_job_then_sweep_makes_exactly_one_case(phone, rt, demo
     env = dict(os.environ, GRIDLINE_INSTANCE_PATH=str(settings.instance_path),
                GRIDLINE_DATABASE_URL=settings.database_url, GRIDLINE_REDIS_URL=settings.redis_url,
                GRIDLINE_SECRET_KEY="test-secret", GRIDLINE_LOG_LEVEL="WARNING")
-    worker = subprocess.Popen([sys.executable, "-m", "gateway.cli", "worker"], env=env,
+    worker = subprocess.Popen([sys.executable, "-m", "gateway.cli", "worker"], env=env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         registry = StartedJobRegistry(INBOUND, connection=rt.redis)
@@ -47,11 +47,11 @@ def test_worker_killed_mid_job_then_sweep_makes_exactly_one_case(phone, rt, demo
             assert worker.poll() is None, "worker exited"
             time.sleep(0.05)
         time.sleep(0.3)  # inside the job, blocked on the lock
-        worker.send_signal(signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and the RQ scheduler it forked
         worker.wait(timeout=10)
     finally:
         if worker.poll() is None:
-            worker.kill()
+            os.killpg(worker.pid, signal.SIGKILL)
         lock.rollback()
         lock.close()
 
