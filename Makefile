@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install bench bench-ingest bench-latency bench-classify bench-learn clean
+.PHONY: run test lint soak install bench bench-ingest bench-latency bench-classify bench-learn bench-intake clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Gridline needs Python 3.11 or newer (python3.11 not found)"; exit 1; }
@@ -35,7 +35,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: bench-classify bench-learn bench-ingest bench-latency
+# Two web servers, three workers and two schedulers on one machine under load while workers are
+# killed and restarted; needs PostgreSQL and a TCP Redis (the variables above), PgBouncer if installed.
+soak: install
+	$(BIN)/python -m pytest -m soak $(PYTEST_ARGS)
+
+bench: bench-classify bench-learn bench-ingest bench-latency bench-intake
 
 bench-classify: install
 	$(BIN)/python bench/classify.py
@@ -49,6 +54,9 @@ bench-ingest: install
 
 bench-latency: install
 	$(BIN)/python bench/latency.py
+
+bench-intake: install
+	$(BIN)/python bench/intake_cpu.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache *.egg-info

@@ -24,12 +24,13 @@ def create_app(settings: Settings | None = None, rules=None) -> Flask:
     )
     app.extensions["gridline"] = runtime.init(settings, rules)
 
-    from . import api, console, errors, headers, health
+    from . import api, console, errors, headers, health, metrics
     from .twilio import sms, voice
 
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(api.bp)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

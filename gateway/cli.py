@@ -589,6 +589,21 @@ def case_show(number, as_json):
 
 # -- processes -----------------------------------------------------------------------------------
 @command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json):
+    """Queue depths, oldest waiting message, stage figures and live workers (exit 1 if a source fails)."""
+    from workers.vitals import describe, snapshot
+
+    vitals = snapshot(_rt())
+    if as_json:
+        _echo_json(vitals.to_dict())
+    else:
+        click.echo("\n".join(describe(vitals)))
+    if vitals.errors:
+        sys.exit(1)
+
+
+@command()
 @click.option("--burst", is_flag=True, help="drain the queues, then exit")
 @click.option("--fork/--no-fork", default=False, help="fork a work horse per job (default: run jobs in-process)")
 def worker(burst, fork):

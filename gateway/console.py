@@ -324,7 +324,17 @@ def dashboard():
         rehandled = set(db.scalars(sa.select(CaseEvent.case_id).where(
             CaseEvent.type.in_(REHANDLING), CaseEvent.case_id.in_(closed_ids)).distinct())) if closed_ids else set()
         figures = _figures(result.cases, known, runtime.now(), rehandled)
-    return render_template("console/dashboard.html", f=figures)
+    return render_template("console/dashboard.html", f=figures, vitals=_vitals_panel(runtime))
+
+
+def _vitals_panel(runtime):
+    """Admins see the pipeline's backpressure above the figures (workers.vitals)."""
+    if g.user.role != "admin":
+        return None
+    from workers.vitals import describe, snapshot, within
+
+    vitals = snapshot(runtime)
+    return {"v": vitals, "lines": describe(vitals), "within": within}
 
 
 # A case closed at first handling (一次办结) was never returned, transferred, escalated or reopened.

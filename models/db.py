@@ -32,7 +32,9 @@ def normalise_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, pool=None):
+        from .pooling import PoolSettings, engine_options
+
         url = normalise_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -41,9 +43,7 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            # No pre-ping: it costs a round trip per checkout on the webhook's hot path; recycling
-            # and psycopg's own error on a dead connection (the request fails, Twilio retries) suffice.
-            kwargs.update(pool_size=5, max_overflow=10, pool_recycle=600)
+            kwargs.update(engine_options(pool or PoolSettings()))  # see models.pooling
         self.engine = sa.create_engine(url, **kwargs)
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)

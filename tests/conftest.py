@@ -287,3 +287,11 @@ RESIDENT_G1 = "+8613805710001"      # 贺敏, 湖畔社区第1网格 (DH-S1-C1-G
 RESIDENT_G1_B = "+8613805710002"    # 顾静, same grid
 RESIDENT_XINHE = "+8613805710009"   # 新河村第1网格 (DH-S1-C2-G1)
 UNKNOWN = "+8613999990000"          # not registered anywhere
+
+
+def process_env(settings, **extra) -> dict:
+    """The environment a `gridline` process started by a test runs with: the test's instance,
+    database and Redis."""
+    return dict(os.environ, GRIDLINE_INSTANCE_PATH=str(settings.instance_path), GRIDLINE_DATABASE_URL=settings.database_url,
+                GRIDLINE_REDIS_URL=settings.redis_url, GRIDLINE_SECRET_KEY="test-secret", GRIDLINE_LOG_LEVEL="WARNING",
+                **extra)

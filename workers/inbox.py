@@ -11,16 +11,38 @@ Redis, leaves the messages 'received' in the database, and the inbound sweep enq
 """
 from __future__ import annotations
 
+from . import stages
+
 PENDING = "gridline:inbox:pending"
 SCHEDULED = "gridline:inbox:scheduled"
 BATCH = 50
+# While the flag stands, pushes schedule no drain. A drain job lost with a killed worker before
+# it cleared the flag would leave the list unattended until the flag expires (the inbound sweep
+# still processes every stored message): keep that short. An extra drain costs one empty pop.
+SCHEDULE_TTL = 15
 
 
 def push(connection, message_id: int) -> None:
     """One round trip; a second one only when a drain job must be scheduled."""
     with connection.pipeline(transaction=False) as pipe:
         pipe.rpush(PENDING, message_id)
-        pipe.set(SCHEDULED, "1", nx=True, ex=300)
+        pipe.set(SCHEDULED, "1", nx=True, ex=SCHEDULE_TTL)
+        stages.count(pipe, "received")
+        _, scheduled, *_ = pipe.execute()
+    if scheduled:
+        from .jobs.inbound import drain_inbox
+
+        drain_inbox.enqueue(connection)
+
+
+def give_back(connection, message_ids: list[int]) -> None:
+    """Return popped, unprocessed ids to the front of the list (in order) and make sure a drain
+    job will take them: a worker stopping gracefully hands its batch over at once."""
+    if not message_ids:
+        return
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.lpush(PENDING, *reversed(message_ids))
+        pipe.set(SCHEDULED, "1", nx=True, ex=SCHEDULE_TTL)
         _, scheduled = pipe.execute()
     if scheduled:
         from .jobs.inbound import drain_inbox

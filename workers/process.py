@@ -13,6 +13,7 @@ import redis
 from rq.worker import BaseWorker
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import shutdown
 from .liveness import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def _stoppable(base: type[BaseWorker]) -> type[BaseWorker]:
     """An RQ worker class whose stop request (SIGTERM, Ctrl-C) also stops the restart loop."""
     def request_stop(self, signum, frame) -> None:
         self.stop_event.set()
+        shutdown.request()  # the job in hand stops between messages and hands the rest back
         base.request_stop(self, signum, frame)
 
     return type(f"Stoppable{base.__name__}", (base,), {"request_stop": request_stop})

@@ -18,7 +18,7 @@ class Runtime:
     def __init__(self, settings: Settings, rules: Rules | None = None):
         self.settings = settings
         self.rules = rules or load_rules(settings.rules_path)
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, pool=settings.db_pool)
 
     started_embedded_redis = False
 

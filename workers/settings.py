@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 import phonenumbers
 
+from models.pooling import PoolSettings, pool_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEMO_TRAINING_AREA = "DH-S1-C1-PX"  # the demo district's training grid (models/demo)
@@ -41,6 +43,7 @@ class Settings:
     dev_twilio_token: bool = False
     training_areas: tuple[str, ...] = (DEMO_TRAINING_AREA,)
     health_max_wait_seconds: int = 120
+    db_pool: PoolSettings = PoolSettings()
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -105,6 +108,13 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     redis_url = env.get("GRIDLINE_REDIS_URL") or None
     if redis_url:
         _check_url("GRIDLINE_REDIS_URL", redis_url, ("redis", "rediss", "unix"))
+        if redis_url.startswith("redis+sentinel://"):
+            from .redis_conn import parse_sentinel_url
+
+            try:
+                parse_sentinel_url(redis_url)
+            except ValueError as exc:
+                raise ConfigError(f"GRIDLINE_REDIS_URL: {exc}") from None
 
     rules_path = Path(env.get("GRIDLINE_RULES") or PROJECT_ROOT / "routing_rules.yaml")
     if not rules_path.is_file():
@@ -147,6 +157,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     if lexicon is not None and not lexicon.is_file():
         raise ConfigError(f"GRIDLINE_LEXICON: no lexicon file at {lexicon} (make one with gridline classifier learn)")
 
+    try:
+        db_pool = pool_settings(env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
     settings = Settings(
         instance_path=instance_path,
         database_url=database_url,
@@ -162,6 +177,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         dev_twilio_token=dev_token,
         training_areas=training_areas,
         health_max_wait_seconds=int(max_wait),
+        db_pool=db_pool,
     )
     return settings.replace(**overrides) if overrides else settings
 

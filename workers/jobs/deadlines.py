@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from models import Case
 from models.case import OPEN_STATUSES
 
-from .. import runtime
+from .. import runtime, shutdown
 from ..casework import SYSTEM, CaseWork
 from ..handoff import unit_of_work
 from ..lifecycle import IllegalStep
@@ -28,6 +28,8 @@ NOT_ACKNOWLEDGED = ("triage", "assigned", "returned")
 def _each(rt, now, ids: list[int], claim, act) -> int:
     done = 0
     for case_id in ids:
+        if shutdown.requested():  # the next sweep takes the rest
+            break
         with unit_of_work(rt) as uow:
             session = uow.session
             if not session.execute(claim(case_id)).rowcount:

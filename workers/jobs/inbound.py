@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from models import InboundMessage
 
-from .. import handoff, inbox, runtime
+from .. import handoff, inbox, runtime, shutdown, stages
 from ..intake import Intake
 from ..queues import INBOUND, job
 
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 def process_inbound(message_id: int) -> str:
     rt = runtime.get()
     outcome, outbound_ids = handle_message(rt, message_id)
+    stages.flush(rt.redis)
     handoff.after_commit(rt, outbound=outbound_ids)
     return outcome
 
@@ -41,6 +42,7 @@ def handle_message(rt, message_id: int) -> tuple[str, list[int]]:
             intake.handle_inbound(message)
         outbound_ids = intake.notifier.pending_ids()
         outcome = message.outcome or ""
+        stages.note("intake", (intake.now - message.received_at).total_seconds())
     log.info("inbound processed id=%s outcome=%s sms=%d", message_id, outcome, len(outbound_ids))
     return outcome, outbound_ids
 
@@ -53,11 +55,17 @@ def drain_inbox() -> int:
     done = 0
     while ids := inbox.pop_batch(rt.redis):
         outbound: list[int] = []
-        for message_id in ids:
+        for position, message_id in enumerate(ids):
+            if shutdown.requested():  # the worker is stopping: hand the rest to another worker
+                inbox.give_back(rt.redis, ids[position:])
+                break
             outbound += handle_message(rt, message_id)[1]
             done += 1
             if len(outbound) >= handoff.SEND_BATCH:
                 handoff.after_commit(rt, outbound=outbound)
                 outbound = []
         handoff.after_commit(rt, outbound=outbound)
+        stages.flush(rt.redis)
+        if shutdown.requested():
+            break
     return done

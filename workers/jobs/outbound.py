@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from models import OptOut, OutboundMessage, utcnow
 from models.phones import mask
 
-from .. import runtime
+from .. import runtime, shutdown, stages
 from ..providers import BACKOFF_SECONDS, SendResult
 from ..queues import OUTBOUND, job
 
@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 def send_outbound(message_ids: list[int]) -> dict:
     rt = runtime.get()
     counts: dict[str, int] = {}
-    for message_id in message_ids:
+    for position, message_id in enumerate(message_ids):
+        if shutdown.requested():  # the worker is stopping: another worker sends the rest
+            send_outbound.enqueue(rt.redis, message_ids[position:])
+            counts["handed_back"] = len(message_ids) - position
+            break
         with rt.db.session() as session:
             claimed = session.execute(
                 sa.update(OutboundMessage)
@@ -39,9 +43,12 @@ def send_outbound(message_ids: list[int]) -> dict:
                 counts["skipped"] = counts.get("skipped", 0) + 1
                 continue
             message = session.get(OutboundMessage, message_id)
-            to, body, attempts = message.to, message.body, message.attempts
-        status = _record(rt, message_id, rt.provider.send(message_id, to, body), attempts)
+            to, body, attempts, created_at = message.to, message.body, message.attempts, message.created_at
+        result = rt.provider.send(message_id, to, body)
+        stages.note("send", (rt.now() - created_at).total_seconds())
+        status = _record(rt, message_id, result, attempts)
         counts[status] = counts.get(status, 0) + 1
+    stages.flush(rt.redis)
     return counts
 
 
