@@ -98,7 +98,7 @@ def test_the_street_centre_above_may_act(phone, rt, leak):
     ("办结 {n}", "缺少结果。格式：办结 编号 结果"),
     ("转办 {n}", "缺少团队。格式：转办 编号 团队编号或名称"),
     ("XYZ {n}", "无法识别的指令。回复“帮助”查看指令"),
-    ("受理 999999", "案件999999不存在"),
+    ("受理 999999", "没有编号为999999的案件。本团队办理中：100001。"),
     ("进展 {n} ", "缺少内容"),
 ])
 def test_malformed_or_unknown_commands_get_help_and_change_nothing(phone, rt, leak, text, reply):
@@ -115,7 +115,7 @@ def test_illegal_step_is_refused_with_a_reason(phone, rt, leak):
     phone.text(RESIDENT_G1, "查询")  # not a command from a resident
     phone.text(grid_member, f"受理 {leak.number}")
     phone.text(grid_member, f"受理 {leak.number}")
-    assert last_to(rt, grid_member).body.endswith("案件已受理，不能受理。")
+    assert last_to(rt, grid_member).body.endswith(f"案件{leak.number}已受理，不能受理。")
 
 
 def test_help_and_list(phone, rt, leak, clock):

@@ -40,7 +40,7 @@ def test_fight_goes_to_grid_team_street_centre_and_police_with_a_receipt(phone, 
 
     [receipt] = outbox(rt, to=RESIDENT_G1, kind="receipt")
     assert f"编号{case.number}" in receipt.body and "湖畔社区第1网格服务团队" in receipt.body
-    assert "回复“查询”" in receipt.body
+    assert "如有人身危险请立即拨打110" in receipt.body  # urgent: a call for danger now, not a deadline
     assert events(rt, case.id) == ["received", "classified", "assigned"]
     with rt.db.session() as session:
         message = session.scalars(sa.select(InboundMessage)).one()
@@ -106,7 +106,7 @@ def test_petition_goes_to_the_petition_office_and_informs_the_street(phone, rt, 
 
 
 def test_unclassifiable_text_goes_to_district_triage(phone, rt, demo):
-    phone.text(RESIDENT_G1, "你好，在吗")
+    phone.text(RESIDENT_G1, "有件事想当面反映，麻烦联系我")
     [case] = cases(rt)
     assert (case.category, case.status, case.team.code) == ("unclassified", "triage", "DH-CMD")
     assert set(sent_to(rt, "team_notice")) == phones_of(rt, "DH-CMD")
@@ -159,7 +159,8 @@ def test_second_part_within_ten_minutes_joins_the_case(phone, rt, demo):
     [case] = cases(rt)
     assert "已经三天了" in case.text
     assert events(rt, case.id)[-1] == "resident_message"
-    assert len(outbox(rt, to=RESIDENT_G1)) == 1  # no second receipt
+    receipt, joined = outbox(rt, to=RESIDENT_G1)  # told where it went, not a second receipt
+    assert joined.kind == "command_reply" and f"已将您的补充内容记入案件{case.number}" in joined.body
     additions = [m for m in outbox(rt, kind="team_notice") if "居民补充" in m.body]
     assert {m.to for m in additions} == phones_of(rt, "DH-S1-C1-G1-T", roles=("leader",))
 

@@ -15,7 +15,7 @@ from models import Case, CaseEvent, Member, Team
 from models.phones import mask
 
 from . import directory
-from .deadlines import acknowledge_deadline, calendar_for
+from .deadlines import acknowledge_deadline, calendar_for, skip_early_reminders
 from .lifecycle import IllegalStep, next_status
 from .notify import Notifier
 from .routing import TeamRef
@@ -59,10 +59,13 @@ class CaseWork:
         return [m for m in members if m.role in ("leader", "member")] or members
 
     def tell_team(self, team_id: int | None, template: str, params: dict, kind: str, case: Case,
-                  leaders_only: bool = False, urgent: bool = False) -> None:
+                  leaders_only: bool = False, urgent: bool = False, actor: Actor | None = None) -> None:
+        """Notices to a team; not to the member whose own command caused them (the reply says it)."""
         if team_id is None:
             return
         for member in self.members(team_id, leaders_only):
+            if actor is not None and actor.member is not None and member.phone == actor.member.phone:
+                continue
             self.notifier.send(member.phone, template, params, kind, case, proactive=True, urgent=urgent)
 
     def tell_resident(self, case: Case, template: str, params: dict, kind: str = "status_update") -> None:
@@ -132,9 +135,12 @@ class CaseWork:
         case.acknowledged_at = self.now
         if actor.member is not None and actor.member.team_id != case.team_id and case.team_id is None:
             case.team_id = actor.member.team_id
-        who = f"网格员{actor.member.name}" if actor.member is not None else ""
+        who = f"{role_title(actor.member)}{actor.member.name}" if actor.member is not None else ""
         self.record(case, "acknowledged", actor)
-        self.tell_resident(case, "ack_notice", self.params(case, who=who))
+        params = self.params(case, who=who)
+        if actor.member is not None and actor.member.team_id != case.team_id:  # a level above took it
+            params["team"] = actor.member.team.name
+        self.tell_resident(case, "ack_notice", params)
         return f"已受理案件{case.number}，请于{local_time(case.due_at)}前办结。"
 
     def progress(self, case: Case, actor: Actor, note: str) -> str:
@@ -177,7 +183,8 @@ class CaseWork:
         case.team_id = target.id
         case.acknowledged_at = None
         case.ack_due_at = acknowledge_deadline(self.now, case.category, case.urgency, self.policy)
-        case.ack_escalated_at = case.ack_reminded_at = None
+        case.ack_escalated_at = None
+        skip_early_reminders(case, self.now, self.policy, resolve=False)
         self.record(case, "transferred", actor, f"转 {target.name}", to_team=target.code, from_team=self._code(old))
         self.tell_team(target.id, "team_notice", self.notice_params(case), "team_notice", case,
                        urgent=case.urgency == "urgent")
@@ -194,14 +201,14 @@ class CaseWork:
         case.escalation_level += 1
         case.acknowledged_at = None
         case.ack_due_at = acknowledge_deadline(self.now, case.category, case.urgency, self.policy)
-        case.ack_reminded_at = None
+        skip_early_reminders(case, self.now, self.policy, resolve=False)
         if overdue:
             case.overdue = True
         self.record(case, "escalated", actor, reason, to_team=target.code, from_team=self._code(old),
                     level=case.escalation_level)
         params = self.params(case, reason=reason)
         self.tell_team(target.id, "escalation_team", params, "escalation", case, leaders_only=True, urgent=True)
-        self.tell_team(old, "escalation_original", params, "escalation", case, leaders_only=True)
+        self.tell_team(old, "escalation_original", params, "escalation", case, leaders_only=True, actor=actor)
         if not overdue:
             self.tell_resident(case, "escalated_notice", params)
         return f"案件{case.number}已上报{target.name}。"
@@ -213,7 +220,8 @@ class CaseWork:
         case.resolved_at = case.closed_at = None
         case.acknowledged_at = None
         case.ack_due_at = acknowledge_deadline(self.now, case.category, case.urgency, self.policy)
-        case.ack_escalated_at = case.ack_reminded_at = None
+        case.ack_escalated_at = None
+        skip_early_reminders(case, self.now, self.policy, resolve=False)
         self.record(case, "reopened", actor, reason)
         params = self.params(case)
         self.tell_team(case.team_id, "reopened_team", params, "team_notice", case)
@@ -274,6 +282,15 @@ class CaseWork:
         return None
 
 
+GRID_TITLES = {"leader": "网格长", "member": "网格员", "instructor": "指导员", "volunteer": "志愿者"}
+STAFF_TITLES = {"leader": "负责人", "member": "工作人员", "instructor": "指导员", "volunteer": "志愿者"}
+
+
+def role_title(member: Member) -> str:
+    """网格长/网格员 in grid teams; a bureau's or a centre's people are 负责人/工作人员."""
+    titles = GRID_TITLES if member.team is not None and member.team.kind == "grid_team" else STAFF_TITLES
+    return titles.get(member.role, "成员")
+
+
 def member_actor(member: Member, channel: str = "sms") -> Actor:
-    role = {"leader": "网格长", "member": "网格员", "instructor": "指导员", "volunteer": "志愿者"}.get(member.role, "成员")
-    return Actor(f"{role} {member.name} {mask(member.phone)}", channel, member)
+    return Actor(f"{role_title(member)} {member.name} {mask(member.phone)}", channel, member)

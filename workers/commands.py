@@ -1,10 +1,14 @@
 """Team members' SMS commands (pure parsing): "受理 100023", "sl100023", "ＡＣＫ　100023",
-"办结：100023 已修好", "列表". Tolerant of full width, spaces, punctuation and case."""
+"办结：100023 已修好", "辦結 100023 已修好", "列表". Normalised as reports are (traditional
+characters, full width, spaces, punctuation, case), and never a guess at which case is meant:
+`choose_case` takes a case only when the number names one of the team's open cases."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from classifier.normalize import to_simplified
 
 NEEDS_TEXT = {"progress": "内容", "resolve": "结果", "return": "原因", "transfer": "团队", "escalate": "原因"}
 NEEDS_CASE = ("acknowledge", "progress", "resolve", "return", "transfer", "escalate", "view")
@@ -40,13 +44,15 @@ class CommandParser:
         # A Latin command word must not run into more letters ("UPDATE" is not "UP ...").
         self.pattern = re.compile(
             r"^(?P<verb>" + "|".join(re.escape(w) + (r"(?![A-Z])" if w.isascii() else "") for w in alternatives) + r")"
-            + _SEP + r"(?P<number>\d{6,8})?" + _SEP + r"(?P<text>.*)$",
+            # Any run of 4-12 digits right after the verb is meant as a case number ("受理 10001"
+            # is a mistyped number, not a note), unless a unit follows it ("办结 2000元已退还").
+            + _SEP + r"(?P<number>\d{4,12}(?![\d元块米号楼层栋幢户%]))?" + _SEP + r"(?P<text>.*)$",
             re.S,
         )
 
     def parse(self, body: str) -> Command | CommandError | None:
         """A Command, a CommandError (a command word, used wrongly), or None (not a command)."""
-        text = unicodedata.normalize("NFKC", body).strip()
+        text = command_form(body)
         match = self.pattern.match(text.upper())
         if not match:
             return None
@@ -66,5 +72,52 @@ class CommandParser:
 
     def looks_like_command(self, body: str) -> bool:
         """Latin letters then a case number ("XYZ 100023") or a bare case number: a mistyped command."""
-        text = unicodedata.normalize("NFKC", body).strip().upper()
+        text = command_form(body).upper()
         return bool(re.match(r"^([A-Z]{1,10}" + _SEP + r")?\d{6,8}\b", text))
+
+
+def command_form(body: str) -> str:
+    """What a command is matched on: NFKC (full width -> half width) and simplified characters,
+    one for one, so positions still line up with what the member typed."""
+    return to_simplified(unicodedata.normalize("NFKC", body)).strip()
+
+
+CASE_NUMBER = re.compile(r"^\d{6,8}$")
+
+
+@dataclass(frozen=True)
+class CaseChoice:
+    """`number`: act on this case (or look it up, when `lookup`); else `error` says why not."""
+
+    number: str | None = None
+    error: str = ""
+    lookup: bool = False
+
+
+def open_list(numbers: list[str], limit: int = 6) -> str:
+    if not numbers:
+        return "本团队没有办理中的案件"
+    shown = "、".join(numbers[:limit])
+    return f"本团队办理中：{shown}" + (f"等{len(numbers)}件" if len(numbers) > limit else "")
+
+
+def choose_case(action: str, number: str | None, text: str, open_numbers: list[str]) -> CaseChoice:
+    """Which case a member's command acts on (pure). A number among the team's open cases is
+    taken; a well-formed number outside them is looked up (a case above the team's level, or a
+    closed one, gets its own answer); anything else is an error listing the open cases. Without a
+    number only a team with exactly one open case is spared writing it, and not when the member
+    wrote something else where the number goes ("受理 abc")."""
+    valid = open_list(open_numbers)
+    if number:
+        if number in open_numbers:
+            return CaseChoice(number)
+        if CASE_NUMBER.match(number):
+            return CaseChoice(number, lookup=True)
+        return CaseChoice(error=f"没有编号为{number}的案件（编号为6位数字）。{valid}。")
+    if action in ("acknowledge", "view") and text:
+        return CaseChoice(error=f"“{text[:12]}”不是案件编号。{valid}。")
+    if len(open_numbers) == 1:
+        return CaseChoice(open_numbers[0])
+    if not open_numbers:
+        return CaseChoice(error=f"{valid}。")
+    return CaseChoice(error=f"请写明编号，格式：{USAGE[action]}。{valid}")

@@ -47,3 +47,18 @@ def end_of_quiet_hours(moment_utc: datetime, policy: Policy) -> datetime:
     if end <= local:
         end += timedelta(days=1)
     return from_local(end)
+
+
+def needs_reminder(start: datetime, due: datetime | None, lead: timedelta) -> bool:
+    """A reminder `lead` before a deadline only when that falls in the second half of the time
+    given: an urgent case with 15 minutes to acknowledge gets no reminder a minute after the notice."""
+    return due is not None and due - start >= 2 * lead
+
+
+def skip_early_reminders(case, start: datetime, policy: Policy, ack: bool = True, resolve: bool = True) -> None:
+    """Mark as already reminded the deadlines too short for a reminder (the sweep then skips them)."""
+    lead = policy.loop.reminder_before
+    if ack:
+        case.ack_reminded_at = None if needs_reminder(start, case.ack_due_at, lead) else start
+    if resolve:
+        case.due_reminded_at = None if needs_reminder(start, case.due_at, lead) else start

@@ -16,19 +16,20 @@ from sqlalchemy.orm import Session
 from models import Area, Case, CaseTeam, InboundMessage, Member, OptOut, Resident, Team
 from models.phones import mask
 
-from .conversation import read_intent
-from .deadlines import case_deadlines
+from .conversation import STRONG_WEIGHT, continues, read_intent
+from .gate import GATE_WORDS, screen
+from .deadlines import case_deadlines, skip_early_reminders
 from .locate import AreaName, find_area
 from .notify import Notifier, open_cases_of
 from .privacy import refusal_team_name
 from . import directory
-from .casework import Actor, CaseWork, member_actor
-from .commands import USAGE, Command, CommandError, CommandParser
+from .casework import Actor, CaseWork, member_actor, role_title
+from .commands import Command, CommandError, CommandParser, choose_case, open_list
 from .conversation import keyword_form
 from .entry import Entry, entry_of
 from .lifecycle import IllegalStep
 from .routing import RoutingDecision, route_case
-from .texts import excerpt, local_time
+from .texts import excerpt, local_time, render
 
 log = logging.getLogger(__name__)
 NOTICE_ROLES = ("leader", "member")
@@ -45,7 +46,7 @@ class Reporter:
 
     @property
     def actor(self) -> str:
-        who = f"网格员 {self.member.name}" if self.member else "居民"
+        who = f"{role_title(self.member)} {self.member.name}" if self.member else "居民"
         return f"{who} {mask(self.phone)}"
 
 
@@ -127,8 +128,40 @@ class Intake:
         elif intent.kind == "case_reply":
             case = next(c for c in open_cases if c.number == intent.case_number)
             self._add_to_case(message, case, intent.text or message.body, channel, acknowledge=True)
-        else:
-            self._report(message, phone, intent.text, open_cases, channel)
+        elif intent.kind == "unknown_case" and not self._matter_words(intent.text):
+            self._unknown_case(message, phone, intent.case_number, open_cases)
+        elif (kind := screen(message.body)) is not None:
+            self._not_a_report(message, phone, kind, open_cases)
+        else:  # a report (one that opens with a number not theirs included: "100001 路灯坏了")
+            text = message.body.strip() if intent.kind == "unknown_case" else intent.text
+            self._report(message, phone, text, open_cases, channel)
+
+    # -- texts that are not reports (workers/gate.py) -----------------------------------------
+    def _not_a_report(self, message: InboundMessage, phone: str, kind: str, open_cases: list[Case]) -> None:
+        """Greetings, thanks, emoji, stray digits: a short reply, an outcome, no case."""
+        if self.members_with(phone):
+            self.notifier.send(phone, "cmd_help", {}, "command_reply", inbound=message)
+            self._finish(message, "processed", "not_a_command", f"{GATE_WORDS[kind]}，已回复指令帮助")
+            return
+        self.notifier.send(phone, f"gate_{kind}", {"hint": self._pending_hint(open_cases)}, "command_reply",
+                           inbound=message)
+        self._finish(message, "processed", "not_a_report", f"{GATE_WORDS[kind]}，未立案，已回复如何反映")
+
+    def _pending_hint(self, open_cases: list[Case]) -> str:
+        if not open_cases:
+            return render(self.policy, "gate_howto", {})
+        latest = open_cases[0]
+        numbers = "、".join(c.number for c in open_cases[:3])
+        return render(self.policy, "gate_pending", {
+            "number": numbers, "status": self.policy.status_labels.get(latest.status, latest.status)
+            if len(open_cases) == 1 else "办理中"})
+
+    def _unknown_case(self, message: InboundMessage, phone: str, number: str, open_cases: list[Case]) -> None:
+        """A case number that is not one of the sender's open cases: never another person's case."""
+        numbers = "、".join(c.number for c in open_cases[:3])
+        template = "unknown_case" if open_cases else "unknown_case_none"
+        self.notifier.send(phone, template, {"number": number, "numbers": numbers}, "command_reply", inbound=message)
+        self._finish(message, "processed", "unknown_case", f"编号{number}不是发送人办理中的案件")
 
     def _finish(self, message: InboundMessage, status: str, outcome: str, note: str = "", case: Case | None = None) -> None:
         message.status = status
@@ -179,8 +212,8 @@ class Intake:
         if latest is not None and latest.awaiting == "location" and now - latest.created_at <= LOCATION_QUESTION_VALID:
             self._location_answer(message, latest, text, within_window=now - latest.last_message_at <= window)
             return
-        if latest is not None and now - latest.last_message_at <= window:
-            self._add_to_case(message, latest, text, channel, acknowledge=False)
+        if latest is not None and self._continues(latest, text, window):
+            self._add_to_case(message, latest, text, channel, acknowledge=True)
             return
         repeat = self._repeat_of(text, open_cases)
         if repeat is not None:
@@ -189,6 +222,23 @@ class Intake:
         reporter = self.reporter(phone)
         case = self.open_case(reporter, text, channel, inbound=message)
         self._finish(message, "processed", "case_opened", f"案件 {case.number}", case)
+
+    def _continues(self, case: Case, text: str, window: timedelta) -> bool:
+        """A second text joins the case just opened only when it continues it (conversation.continues)."""
+        gap = self.now - case.last_message_at
+        if gap > window:
+            return False
+        previous = case.text.rsplit("\n", 1)[-1]
+        result = self.rt.classifier.classify(text)
+        words = self._matter_words(text, result)
+        same_category = (result.category, result.subcategory) == (case.category, case.subcategory)
+        return continues(previous, gap, text, words, self._matter_words(case.text) if words else frozenset(),
+                         same_category, window) is not None
+
+    def _matter_words(self, text: str, result=None) -> frozenset[str]:
+        """The strong keywords of a text: what matter it names, if any."""
+        result = result or self.rt.classifier.classify(text)
+        return frozenset(m.keyword for m in result.matched if m.weight >= STRONG_WEIGHT)
 
     def _add_to_case(self, message: InboundMessage, case: Case, text: str, channel: str, acknowledge: bool) -> None:
         case.text = f"{case.text}\n{text}"
@@ -201,7 +251,9 @@ class Intake:
                                 {"number": case.number, "excerpt": excerpt(text, self.policy.conversation.excerpt_chars)},
                                 "team_notice", case, leaders_only=True, urgent=case.urgency == "urgent")
         if acknowledge:
-            self.notifier.send(case.reporter_phone, "addition_receipt", {"number": case.number}, "command_reply", case, message)
+            self.notifier.send(case.reporter_phone, "addition_receipt",
+                               {"number": case.number, "status": self.policy.status_labels.get(case.status, case.status)},
+                               "command_reply", case, message)
         self._finish(message, "processed", "case_joined", f"并入案件 {case.number}", case)
 
     def _location_answer(self, message: InboundMessage, case: Case, text: str, within_window: bool) -> None:
@@ -315,6 +367,7 @@ class Intake:
         case.team = self.session.get(Team, case.team_id) if case.team_id else None
         case.status = "triage" if decision.triage or case.team is None else "assigned"
         case.ack_due_at, case.due_at = case_deadlines(now, case.category, case.urgency, self.policy)
+        skip_early_reminders(case, now, self.policy)
         known = {ct.team_id for ct in case.informed}
         for ref in decision.informed:
             if ref.id not in known:
@@ -367,6 +420,8 @@ class Intake:
             return
         params = {"number": case.number, "team": case.team.name if case.team else "区指挥中心",
                   "due": local_time(case.due_at), "area": case.area.name if case.area else ""}
+        if template == "receipt" and case.urgency == "urgent":
+            template = "receipt_urgent"  # says 110 for danger now, not a deadline hours away
         self.notifier.send(case.reporter_phone, template, params, "receipt", case, inbound)
 
     # -- team members' commands ------------------------------------------------------------
@@ -417,21 +472,30 @@ class Intake:
                 "escalate": lambda: self.work.escalate(case, actor, parsed.text),
             }[parsed.action]()
         except IllegalStep as exc:
-            return f"{exc}。", "command_rejected", case
+            return f"{self._named(case, str(exc))}。", "command_rejected", case
         return reply, "command", case
 
+    def _named(self, case: Case, refusal: str) -> str:
+        """A refusal that names the case and its status: "案件100001已受理，不能受理"."""
+        if refusal.startswith(f"案件{case.number}"):
+            return refusal
+        if refusal.startswith("案件"):
+            return refusal.replace("案件", f"案件{case.number}", 1)
+        status = self.policy.status_labels.get(case.status, case.status)
+        return f"案件{case.number}（{status}）：{refusal}"
+
     def _command_case(self, parsed: Command, team_ids: list[int]) -> tuple[Case | None, str]:
-        if parsed.number:
-            case = Case.by_number(self.session, parsed.number)
-            return (case, "") if case else (None, f"案件{parsed.number}不存在。请核对编号，回复“列表”查看本团队案件。")
         from models import OPEN_STATUSES
 
-        open_cases = list(self.session.scalars(
-            sa.select(Case).where(Case.team_id.in_(team_ids), Case.status.in_(OPEN_STATUSES)).limit(2)))
-        if len(open_cases) == 1:
-            return open_cases[0], ""
-        usage = f"格式：{USAGE[parsed.action]}"
-        return None, ("本团队没有办理中的案件。" if not open_cases else f"本团队有多件案件，请写明编号。{usage}")
+        open_numbers = [c.number for c in self.session.scalars(
+            sa.select(Case).where(Case.team_id.in_(team_ids), Case.status.in_(OPEN_STATUSES)).order_by(Case.id))]
+        choice = choose_case(parsed.action, parsed.number, parsed.text, open_numbers)
+        if choice.error:
+            return None, choice.error
+        case = Case.by_number(self.session, choice.number)
+        if case is None:
+            return None, f"没有编号为{choice.number}的案件。{open_list(open_numbers)}。"
+        return case, ""
 
     def _list(self, team_ids: list[int]) -> str:
         from models import OPEN_STATUSES
@@ -492,9 +556,12 @@ class Intake:
         candidates = [c for c in open_cases if self.now - c.created_at <= window and c.category != "unclassified"]
         if not candidates:
             return None
-        # Livelihood matters are one category with eight departments: compare the subcategory too.
+        # Livelihood matters are one category with eight departments: compare the subcategory too,
+        # and the matter itself: a street light and rubbish bins are both 城乡建设, not one matter.
         result = self.rt.classifier.classify(text)
-        return next((c for c in candidates if (c.category, c.subcategory) == (result.category, result.subcategory)), None)
+        words = self._matter_words(text)
+        return next((c for c in candidates if (c.category, c.subcategory) == (result.category, result.subcategory)
+                     and words & self._matter_words(c.text)), None)
 
     def _repeat(self, message: InboundMessage, case: Case, text: str, channel: str) -> None:
         case.repeat_count += 1

@@ -10,6 +10,8 @@ from models.phones import is_mobile
 
 # Texts a phone that opted out still gets: the confirmation it asked for.
 ALWAYS_SENT = {"opt_out"}
+# Staff notices sent at most once per phone per case in one unit of work (one event).
+ONCE_PER_EVENT = {"team_notice", "escalation", "reminder"}
 
 
 class Notifier:
@@ -27,7 +29,12 @@ class Notifier:
              case: Case | None = None, inbound: InboundMessage | None = None,
              proactive: bool = False, urgent: bool = False) -> OutboundMessage:
         """Queue one SMS. A proactive (not a direct reply), non-urgent SMS is held through quiet
-        hours; status updates to a resident are capped per case per day."""
+        hours; status updates to a resident are capped per case per day. A person in two of the
+        teams told about one event (handler and informed, old and new) gets one notice."""
+        if kind in ONCE_PER_EVENT and case is not None:
+            earlier = next((m for m in self.queued if m.to == to and m.case_id == case.id and m.kind == kind), None)
+            if earlier is not None:
+                return earlier
         message = OutboundMessage(
             to=to,
             template=template,

@@ -48,6 +48,16 @@ REQUIRED_TEMPLATES = {
     "cmd_error": {"error", "usage"},
     "cmd_refused": {"number", "team"},
     "cmd_help": set(),
+    "receipt_urgent": {"number", "team", "emergency"},
+    "gate_greeting": {"hint"},
+    "gate_thanks": {"hint"},
+    "gate_emoji": {"hint"},
+    "gate_digits": {"hint"},
+    "gate_noise": {"hint"},
+    "gate_howto": set(),
+    "gate_pending": {"number", "status"},
+    "unknown_case": {"number", "numbers"},
+    "unknown_case_none": {"number"},
 }
 URGENCIES = ("urgent", "normal", "low")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|wh|wd)\s*$")
@@ -133,6 +143,8 @@ class Conversation:
     status_words: frozenset[str]
     opt_out_words: frozenset[str]
     opt_in_words: frozenset[str]
+    hotline: str = "12345"      # named in replies that send people to the phone
+    emergency: str = "110"      # named in urgent receipts: danger now is a call, not an SMS
 
 
 @dataclass(frozen=True)
@@ -242,6 +254,8 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
         status_words=_words(check, conv.get("status_words"), ("conversation", "status_words")),
         opt_out_words=_words(check, conv.get("opt_out_words"), ("conversation", "opt_out_words")),
         opt_in_words=_words(check, conv.get("opt_in_words"), ("conversation", "opt_in_words")),
+        hotline=_phone_text(check, conv, "hotline", "12345"),
+        emergency=_phone_text(check, conv, "emergency", "110"),
     )
 
     templates: dict[str, str] = {}
@@ -304,6 +318,14 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
         commands=commands,
         satisfaction=satisfaction,
     )
+
+
+def _phone_text(check: Checker, conv: dict, name: str, default: str) -> str:
+    value = str(conv.get(name, default)).strip()
+    if not re.fullmatch(r"[0-9][0-9-]{1,19}", value):
+        check.error(("conversation", name), f"expected a phone number such as {default}, got {value!r}")
+        return default
+    return value
 
 
 COMMAND_ACTIONS = ("acknowledge", "progress", "resolve", "return", "transfer", "escalate", "list", "view", "help")

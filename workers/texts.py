@@ -1,6 +1,7 @@
 """Rendering SMS texts from the rules' templates (pure)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from models.base import to_local
@@ -13,8 +14,20 @@ class _Blank(dict):
         return ""
 
 
+# A sentence mark right after another (a member's "快来人！" before the template's "。"): keep the first.
+_DOUBLED = re.compile(r"([。！？!?…；;，,])[。.，,；;]+")
+
+
 def render(policy: Policy, template: str, params: dict) -> str:
-    return policy.templates[template].format_map(_Blank(params))
+    """A template filled in; {hotline} and {emergency} come from the rules' conversation settings."""
+    values = _Blank(hotline=policy.conversation.hotline, emergency=policy.conversation.emergency)
+    values.update(params)
+    return tidy(policy.templates[template].format_map(values))
+
+
+def tidy(text: str) -> str:
+    """No doubled punctuation where a quoted text meets the template's own: "！。" -> "！"."""
+    return _DOUBLED.sub(r"\1", text)
 
 
 def excerpt(text: str, limit: int) -> str:
