@@ -272,8 +272,14 @@ def rules_check(file):
     calendar = calendar_for(parsed.policy.working_time)
     for year in (date.today().year, date.today().year + 1):
         if not calendar.knows_year(year):
-            click.echo(f"{file}: 警告 working_time: {year} 年没有官方节假日数据（chinese_calendar 未覆盖，规则中也未填写），"
-                       f"该年按周一至周五计算工作日；国务院公布放假安排后请填入 working_time.holidays / workdays")
+            click.echo(f"{file}: 警告 working_time: {year} 年调休安排未收录（chinese_calendar 未覆盖，规则中也未填写）："
+                       f"法定节假日已按 holidays 扣除，调休上班的周末未计入；国务院公布放假安排后请填入 "
+                       f"working_time.workdays / holidays")
+    next_year = date.today().year + 1
+    days = calendar.days_off(next_year)
+    click.echo(f"{file}: {next_year} 年时限不计的工作日与调休上班日（{len(days)} 天）：")
+    for day, name in days:
+        click.echo(f"  {day.isoformat()} 周{'一二三四五六日'[day.weekday()]} {name}")
     cats = parsed.classifier.categories
     subs = sum(len(c.subcategories) for c in cats.values())
     words = len(parsed.classifier.all_keywords())

@@ -76,3 +76,39 @@ def test_no_reminder_in_the_first_half_of_a_deadline():
     assert not needs_reminder(start, start + timedelta(minutes=59), lead)
     assert needs_reminder(start, start + timedelta(hours=1), lead)
     assert needs_reminder(start, start + timedelta(hours=4), lead)
+
+
+def test_2027_deadlines_skip_the_spring_festival_and_national_day():
+    from datetime import date, time
+
+    from workers.workcal import WorkCalendar
+
+    cal = WorkCalendar(time(8, 30), time(17, 30))
+    # Thursday 4 February 2027 + 1 working day: 除夕 (Fri 5th) and 春节 to Wed 10th are off.
+    assert cal.add_working_days(datetime(2027, 2, 4, 10, 0), 1) == datetime(2027, 2, 11, 10, 0)
+    assert cal.add_working_days(datetime(2027, 9, 30, 10, 0), 1) == datetime(2027, 10, 6, 10, 0)
+    assert not cal.is_workday(date(2027, 10, 5)) and cal.is_workday(date(2027, 10, 6))
+    listed = dict(cal.days_off(2027))
+    assert listed[date(2027, 2, 8)] == "春节" and listed[date(2027, 10, 1)] == "国庆节"
+
+
+def test_make_up_working_days_come_from_the_rules():
+    from datetime import date, time
+
+    from workers.workcal import WorkCalendar
+
+    cal = WorkCalendar(time(8, 30), time(17, 30), workdays=frozenset({date(2027, 2, 20)}))
+    assert cal.is_workday(date(2027, 2, 20))  # a Saturday worked
+    assert (date(2027, 2, 20), "调休上班") in cal.days_off(2027)
+    assert cal.missing_years == set() and cal.knows_year(2027)
+
+
+def test_rules_check_lists_next_year_s_days_off():
+    from datetime import date
+
+    from tests.test_imports import run
+
+    output = run(None, "rules", "check").output
+    next_year = date.today().year + 1
+    assert f"{next_year} 年时限不计的工作日与调休上班日" in output
+    assert any(line.strip().startswith(f"{next_year}-") and "春节" in line for line in output.splitlines())

@@ -70,10 +70,10 @@ def test_working_days(start, days, end):
     assert CAL.add_working_days(start, days) == end
 
 
-def test_a_year_beyond_the_data_is_counted_monday_to_friday_and_named():
+def test_a_year_beyond_the_data_skips_statutory_holidays_and_is_named():
     cal = WorkCalendar(time(8, 30), time(17, 30))
-    assert cal.add_working_days(datetime(2026, 12, 31, 10, 0), 1) == datetime(2027, 1, 1, 10, 0)
-    assert cal.missing_years == {2027}
+    assert cal.add_working_days(datetime(2026, 12, 31, 10, 0), 1) == datetime(2027, 1, 4, 10, 0)  # 元旦 off
+    assert cal.missing_years == {2027}  # its make-up working weekends are not known
 
 
 def test_official_dates_in_the_rules_fill_a_missing_year():

@@ -278,7 +278,8 @@ class CaseWork:
     def calendar_gap_note(self) -> str | None:
         missing = calendar_for(self.policy.working_time).missing_years
         if missing:
-            return f"{'、'.join(str(y) for y in sorted(missing))} 年官方节假日数据缺失，按周一至周五计算工作日"
+            return (f"{'、'.join(str(y) for y in sorted(missing))} 年调休安排未收录：法定节假日已扣除，"
+                    f"调休上班的周末未计入")
         return None
 
 

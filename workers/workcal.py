@@ -1,16 +1,28 @@
-"""Working time on China's official calendar (pure apart from chinese_calendar's data).
+"""Working time on China's official calendar (pure apart from the packages' data).
 
 Public holidays and make-up working days (调休) come from the maintained chinese_calendar
-package; routing_rules.yaml may add official dates for years the package does not know yet.
-A year known to neither is counted Monday to Friday, and `missing_years` says so, so that the
-case trail and `gridline rules check` can name the gap: a deadline is never refused for it.
+package, which has each year once the State Council publishes it (up to 2026 today). For later
+years the `holidays` package computes the statutory holidays (元旦, 春节, 清明, 劳动节, 端午,
+中秋, 国庆, with their observed days), so the Spring Festival of 2027 is never a working day;
+the make-up working Saturdays and Sundays are not computable and come from routing_rules.yaml
+(`working_time.workdays`, with `holidays` for any extra days off) once published. A year whose
+make-up days are known to neither is named in `missing_years`, so that the case trail and
+`gridline rules check` can say so: a deadline is never refused for it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import chinese_calendar
+import holidays as holiday_data
+
+
+@lru_cache(maxsize=16)
+def statutory_holidays(year: int) -> dict[date, str]:
+    """China's statutory days off in a year, with their Chinese names, from the holidays package."""
+    return dict(holiday_data.China(years=year, language="zh_CN"))
 
 
 @dataclass
@@ -31,10 +43,11 @@ class WorkCalendar:
         except NotImplementedError:
             if not self.knows_year(day.year):
                 self.missing_years.add(day.year)
-            return day.weekday() < 5
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
     def knows_year(self, year: int) -> bool:
-        """Whether official data covers the year (the package, or dates in the rules)."""
+        """Whether the official arrangement of the year, make-up days included, is known (the
+        chinese_calendar package, or dates in the rules)."""
         if any(d.year == year for d in self.holidays | self.workdays):
             return True
         try:
@@ -75,3 +88,17 @@ class WorkCalendar:
             while not self.is_workday(day):
                 day += timedelta(days=1)
         return datetime.combine(day, moment.timetz())
+
+    def days_off(self, year: int) -> list[tuple[date, str]]:
+        """The weekdays off and the weekend days worked in a year, as deadlines will count them:
+        [(day, "春节"), (day, "调休上班"), ...], in date order."""
+        out = []
+        day, names = date(year, 1, 1), statutory_holidays(year)
+        while day.year == year:
+            working = self.is_workday(day)
+            if day.weekday() < 5 and not working:
+                out.append((day, names.get(day) or ("休息日" if day in self.holidays else "调休休息")))
+            elif day.weekday() >= 5 and working:
+                out.append((day, "调休上班"))
+            day += timedelta(days=1)
+        return out
