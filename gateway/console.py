@@ -27,6 +27,7 @@ from workers.notify import Notifier
 from workers.serialize import case_detail
 
 from . import audit, logins, params
+from . import labels as zh
 from .caseviews import actionable, find_cases, for_viewer, viewer_of, visible
 from .reports import ReportError, submit_report
 
@@ -45,7 +46,7 @@ EVENT_WORDS = {
     "location_unknown": "地址未识别", "resident_message": "居民补充", "acknowledged": "受理", "progress": "进展",
     "resolved": "办结", "returned": "退回", "transferred": "转办", "escalated": "上报督办", "overdue": "超期",
     "reminded": "时限提醒", "rated": "居民评价", "closed": "结案", "reopened": "重新打开", "repeat": "重复反映",
-    "recategorised": "更正类别", "command_refused": "越权指令", "calendar_gap": "节假日数据缺失",
+    "recategorised": "更正类别", "command_refused": "越权指令", "calendar_gap": "调休安排未收录",
     "escalation_failed": "无法上报",
 }
 DEMO_TRAINEE = "13805710090"  # a resident of the demo district's training grid
@@ -92,7 +93,9 @@ def helpers():
 
     return {"csrf_token": csrf_token, "local": lambda v: to_local(v).strftime("%m-%d %H:%M") if v else "",
             "local_iso": local_iso,
-            "status_words": STATUS_WORDS, "role_words": ROLE_WORDS, "event_words": EVENT_WORDS, "message_words": MESSAGE_WORDS, "category_words": CATEGORY_WORDS,
+            "status_words": STATUS_WORDS, "role_words": ROLE_WORDS, "category_words": CATEGORY_WORDS,
+            "event_words": {**zh.EVENTS, **EVENT_WORDS}, "message_words": {**zh.MESSAGES, **MESSAGE_WORDS},
+            "word": zh.word, "rating_words": zh.RATINGS,
             "labels": rt().rules.classifier.labels()}
 
 
@@ -259,7 +262,9 @@ def _recategorise(work: CaseWork, item: Case, actor: Actor, value: str) -> str:
     old = (item.category, item.subcategory)
     item.category, item.subcategory = category, subcategory
     item.department = rules.categories[category].subcategories[subcategory].department if subcategory else None
-    work.record(item, "recategorised", actor, f"{'/'.join(filter(None, old))} → {'/'.join(filter(None, (category, subcategory)))}",
+    names = rules.labels()
+    before = "·".join(names.get(k, k) for k in old if k) or "待分类"
+    work.record(item, "recategorised", actor, f"{before} → {work.category_label(item)}",
                 old_category=old[0], old_subcategory=old[1], category=category, subcategory=subcategory, text=item.text)
     return f"案件{item.number}已改为 {work.category_label(item)}"
 

@@ -101,7 +101,7 @@ def test_stability_cases_are_hidden_from_operators_but_not_from_the_street_super
 
 
 def test_recategorise_is_recorded_as_a_correction(client, users, rt, phone):
-    phone.text(RESIDENT_G1, "你好，在吗")
+    phone.text(RESIDENT_G1, "有件事想当面反映，麻烦联系我")
     [case] = cases(rt)
     login(client, "admin")
     client.post(f"/console/cases/{case.number}/act",

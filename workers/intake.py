@@ -33,6 +33,8 @@ from .texts import excerpt, local_time, render
 
 log = logging.getLogger(__name__)
 NOTICE_ROLES = ("leader", "member")
+COMMAND_WORDS = {"acknowledge": "受理", "progress": "报告进展", "resolve": "办结", "return": "退回", "transfer": "转办",
+                 "escalate": "上报", "view": "查看"}
 LOCATION_QUESTION_VALID = timedelta(days=1)
 
 
@@ -457,7 +459,8 @@ class Intake:
             team = self.work.team(case.team_id)
             refused = policy.templates["cmd_refused"].format(  # a confidential case's office is not named
                 number=case.number, team=refusal_team_name(case.category, team.name if team else "区指挥中心"))
-            self._record(case, "command_refused", actor.label, f"{parsed.action}", actor.channel)
+            self._record(case, "command_refused", actor.label, f"无权{COMMAND_WORDS.get(parsed.action, '处理')}",
+                         actor.channel, action=parsed.action)
             return refused, "command_refused", case
         if parsed.action == "view":
             return self._view(case), "command", case
