@@ -176,8 +176,10 @@ def cases():
     with rt().db.session() as db:
         result = find_cases(db, viewer_of(g.user), filters, page)
         known = directory.current(db)
+        now = rt().now()
         rows = [{"case": c, "area": known.areas[c.area_id].name if c.area_id in known.areas else "区域未知",
-                 "team": known.teams[c.team_id].name if c.team_id in known.teams else "待分派"} for c in result.cases]
+                 "team": known.teams[c.team_id].name if c.team_id in known.teams else "待分派",
+                 "left": zh.time_left(c.due_at, now, c.status)} for c in result.cases]
         return render_template("console/cases.html", rows=rows, result=result, filters=filters,
                                areas=sorted(known.areas.values(), key=lambda a: a.code),
                                teams=sorted(known.teams.values(), key=lambda t: t.code))
@@ -210,6 +212,23 @@ def case(number: str):
                                area=known.areas.get(item.area_id), team=known.teams.get(item.team_id))
 
 
+@bp.get("/cases/<number>/print")
+@login_required()
+def print_case(number: str):
+    """交办单: one printable A4 page per case, for units that work from paper."""
+    from models.phones import mask_local, mask_name
+
+    with rt().db.session() as db:
+        item = _load_case(db, number)
+        detail = case_detail(db, item)
+        known = directory.current(db)
+        informed = [known.teams[ct.team_id].name for ct in item.informed if ct.team_id in known.teams]
+        return render_template("console/print.html", case=item, detail=detail, area=known.areas.get(item.area_id),
+                               team=known.teams.get(item.team_id), informed=informed,
+                               reporter=mask_name(item.reporter_name), phone=mask_local(item.reporter_phone),
+                               category=CaseWork(db, rt(), None, rt().now()).category_label(item), now=rt().now())
+
+
 @bp.post("/cases/<number>/act")
 @login_required()
 def act(number: str):
@@ -235,6 +254,8 @@ def act(number: str):
             elif action == "reassign":
                 message = work.transfer(item, actor, request.form.get("team", ""))
             elif action == "recategorise":
+                if request.form.get("category", "") in (item.subcategory or item.category, ""):
+                    raise IllegalStep(f"案件{item.number}已是{work.category_label(item)}，未更改")
                 message = _recategorise(work, item, actor, request.form.get("category", ""))
             else:
                 abort(400)
@@ -419,7 +440,9 @@ def users():
 
     with rt().db.session() as db:
         rows = list_users(db)
-    return render_template("console/users.html", rows=rows)
+        known = directory.current(db)
+        scope_names = {t.code: t.name for t in known.teams.values()} | {a.code: a.name for a in known.areas.values()}
+    return render_template("console/users.html", rows=rows, scope_names=scope_names)
 
 
 @bp.post("/users/<username>/act")

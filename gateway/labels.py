@@ -37,3 +37,16 @@ def word(table: dict[str, str], code: str | None) -> str:
     if not code:
         return ""
     return table.get(code, "其他")
+
+
+def time_left(due, now, status: str) -> str:
+    """剩2天3小时 / 剩45分钟 / 超期5小时 / 已办结, for a case list at a glance."""
+    if status in ("resolved", "closed"):
+        return "已办结" if status == "resolved" else "已结案"
+    if due is None:
+        return "—"
+    seconds = int((due - now).total_seconds())
+    span = abs(seconds)
+    days, hours, minutes = span // 86400, span % 86400 // 3600, span % 3600 // 60
+    text = f"{days}天{hours}小时" if days else f"{hours}小时{minutes}分钟" if hours else f"{minutes}分钟"
+    return f"剩{text}" if seconds >= 0 else f"超期{text}"
