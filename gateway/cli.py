@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from sqlalchemy.orm import selectinload
 
+from gateway import labels as zh
 from workers.settings import ConfigError, load_settings
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "models" / "demo"
@@ -549,7 +550,7 @@ def cases(as_json, status, phone, limit):
         click.echo("没有案件")
     for c in data:
         click.echo(f"{c['number']} {c['status']:<12} {c['category']}/{c['subcategory'] or '-'} {c['urgency']:<6} "
-                   f"{c['area'] or '-'} -> {c['team'] or '-'} 时限 {c['due_at']}")
+                   f"{c['area'] or '-'} -> {c['team'] or '-'} 时限 {zh.local_text(c['due_at'])}")
 
 
 case_group = AppGroup("case", help="One case.")
@@ -579,18 +580,18 @@ def case_show(number, as_json):
     click.echo(f"案件 {data['number']}  状态 {data['status']}  {data['category']}/{data['subcategory'] or '-'}  "
                f"{data['urgency']}  渠道 {data['channel']}")
     click.echo(f"区域 {data['area']}  办理 {data['team']}  知会 {', '.join(data['informed_teams']) or '-'}")
-    click.echo(f"受理时限 {data['ack_due_at']}  办结时限 {data['due_at']}  超期 {'是' if data['overdue'] else '否'}")
+    click.echo(f"受理时限 {zh.local_text(data['ack_due_at'])}  办结时限 {zh.local_text(data['due_at'])}  超期 {'是' if data['overdue'] else '否'}")
     rating = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_response": "未回复"}
     click.echo(f"评价 {rating.get(data['rating'], '-')}  重复反映 {data['repeat_count']} 次  重新打开 {data['reopen_count']} 次  "
                f"上报 {data['escalation_level']} 级")
     click.echo(f"内容: {data['text']}")
     click.echo("轨迹:")
     for e in data["events"]:
-        click.echo(f"  {e['at']} {e['type']:<16} {e['actor']}  {e['note']}")
+        click.echo(f"  {zh.local_text(e['at'])} {zh.word(zh.EVENTS, e['type']):<8} {e['actor']}  {e['note']}")
     click.echo("短信:")
     for m in data["messages"]:
         arrow = f"<- {m['from']}" if m["direction"] == "in" else f"-> {m['to']} [{m['kind']}] {m['status']}"
-        click.echo(f"  {m['at']} {arrow}: {m['body']}")
+        click.echo(f"  {zh.local_text(m['at'])} {arrow}: {m['body']}")
 
 
 # -- processes -----------------------------------------------------------------------------------

@@ -50,3 +50,14 @@ def time_left(due, now, status: str) -> str:
     days, hours, minutes = span // 86400, span % 86400 // 3600, span % 3600 // 60
     text = f"{days}天{hours}小时" if days else f"{hours}小时{minutes}分钟" if hours else f"{minutes}分钟"
     return f"剩{text}" if seconds >= 0 else f"超期{text}"
+
+
+def local_text(value: str | None) -> str:
+    """An API timestamp ("2026-11-18T02:00:00Z", UTC) as people read it: "2026-11-18 10:00" in Beijing."""
+    if not value:
+        return "-"
+    from datetime import datetime
+
+    from models import to_local
+
+    return to_local(datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")).strftime("%Y-%m-%d %H:%M")
