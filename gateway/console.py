@@ -33,22 +33,9 @@ from .reports import ReportError, submit_report
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 ROLE_WORDS = {"operator": "话务员", "member": "团队成员", "supervisor": "督办人员", "admin": "管理员"}
-MESSAGE_WORDS = {
-    "receipt": "回执", "team_notice": "派单通知", "status_update": "进度通知", "command_reply": "指令回复", "survey": "回访",
-    "reminder": "时限提醒", "escalation": "督办", "opt_out": "退订确认", "opt_in": "订阅确认",
-    "pending": "待发送", "sending": "发送中", "queued": "已提交", "sent": "已发送", "delivered": "已送达",
-    "undelivered": "未送达", "failed": "发送失败", "suppressed": "不发送", "held": "静默时段暂缓", "stored": "已存入发件箱",
-    "sms": "短信", "voice": "电话", "operator": "话务登记", "api": "接口", "case_opened": "立案", "case_joined": "并入案件",
-    "command": "指令", "rating": "评价", "repeat": "重复件", "status_query": "查询",
-}
-EVENT_WORDS = {
-    "received": "收到反映", "classified": "自动分类", "assigned": "派单", "triage": "待分派", "located": "确定区域",
-    "location_unknown": "地址未识别", "resident_message": "居民补充", "acknowledged": "受理", "progress": "进展",
-    "resolved": "办结", "returned": "退回", "transferred": "转办", "escalated": "上报督办", "overdue": "超期",
-    "reminded": "时限提醒", "rated": "居民评价", "closed": "结案", "reopened": "重新打开", "repeat": "重复反映",
-    "recategorised": "更正类别", "command_refused": "越权指令", "calendar_gap": "调休安排未收录",
-    "escalation_failed": "无法上报",
-}
+# Every code's Chinese word lives in gateway/labels.py.
+MESSAGE_WORDS = zh.MESSAGES
+EVENT_WORDS = zh.EVENTS
 DEMO_TRAINEE = "13805710090"  # a resident of the demo district's training grid
 CATEGORY_WORDS = {"stability": "维稳", "legal_aid": "法律援助", "petition": "信访", "livelihood": "民生", "unclassified": "待分类"}
 
@@ -94,7 +81,7 @@ def helpers():
     return {"csrf_token": csrf_token, "local": lambda v: to_local(v).strftime("%m-%d %H:%M") if v else "",
             "local_iso": local_iso,
             "status_words": STATUS_WORDS, "role_words": ROLE_WORDS, "category_words": CATEGORY_WORDS,
-            "event_words": {**zh.EVENTS, **EVENT_WORDS}, "message_words": {**zh.MESSAGES, **MESSAGE_WORDS},
+            "event_words": EVENT_WORDS, "message_words": MESSAGE_WORDS,
             "word": zh.word, "rating_words": zh.RATINGS,
             "labels": rt().rules.classifier.labels()}
 
