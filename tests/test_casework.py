@@ -84,7 +84,7 @@ def test_member_of_another_grid_cannot_act(phone, rt, leak):
     phone.text(outsider, f"办结 {leak.number} 修好了")
     [case] = cases(rt)
     assert case.status == "assigned"
-    assert last_to(rt, outsider).body.endswith(f"您无权处理案件{leak.number}（由湖畔社区第1网格服务团队办理）。")
+    assert last_to(rt, outsider).body.endswith(f"您无权处理案件{leak.number}（已派单，由湖畔社区第1网格服务团队办理）。")
     assert events(rt, case.id)[-1] == "command_refused"
     assert outbox(rt, to=RESIDENT_G1)[-1].kind == "receipt"  # the resident heard nothing
 

@@ -115,7 +115,7 @@ def test_dashboard_figures(client, users, rt, phone):
     phone.text(RESIDENT_G1, "我家楼上漏水好几天了")
     login(client, "admin")
     page = client.get("/console/dashboard").data.decode()
-    assert page.count('class="chart"') == 4 and "办结率" in page and "满意率" in page
+    assert page.count('class="chart ') == 4 and "办结率" in page and "满意率" in page
 
 
 def test_dashboard_counts_first_handling_and_town_level_closure(client, users, rt, phone):

@@ -40,6 +40,7 @@ def test_every_page_reads_chinese(busy, browser, rt, width):  # noqa: F811
     for name, path in [("cases", "/console/"), ("case", f"/console/cases/{first}"),
                        ("dashboard", "/console/dashboard"), ("print", f"/console/cases/{urgent}/print"),
                        ("simulator", "/console/simulator?phone=13805710001"), ("users", "/console/users"),
+                       ("intake", "/console/intake"),
                        ("404", "/console/cases/999999")]:
         response = page.goto(busy + path)
         page.screenshot(path=str(ARTIFACTS / f"issue11-{name}-{width}.png"), full_page=True)
@@ -67,7 +68,6 @@ def test_recategorise_and_reassign_default_to_current_and_ask_first(busy, browse
     page.click("button[data-confirm=更正类别]")       # changed: asked, and dismissed
     assert dialogs[0].startswith("未更改") and f"确认将案件{case.number}更正类别为“城乡建设”" in dialogs[1]
     assert events(rt, case.id)[-1] != "recategorised"
-    page.remove_listener("dialog", page.listeners("dialog")[0]) if hasattr(page, "listeners") else None
 
 
 def test_print_sheet_has_what_a_unit_needs(busy, browser, rt):  # noqa: F811
@@ -81,4 +81,3 @@ def test_print_sheet_has_what_a_unit_needs(busy, browser, rt):  # noqa: F811
         assert needed in text, needed
     page.emulate_media(media="print")
     assert not page.is_visible(".noprint")
-    page.pdf(path=str(ARTIFACTS / "issue11-print.pdf")) if False else None

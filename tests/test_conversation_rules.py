@@ -112,3 +112,13 @@ def test_rules_check_lists_next_year_s_days_off():
     next_year = date.today().year + 1
     assert f"{next_year} 年时限不计的工作日与调休上班日" in output
     assert any(line.strip().startswith(f"{next_year}-") and "春节" in line for line in output.splitlines())
+
+
+def test_listing_a_year_does_not_mark_it_missing():
+    from datetime import time
+
+    from workers.workcal import WorkCalendar
+
+    cal = WorkCalendar(time(8, 30), time(17, 30))
+    cal.days_off(2027)
+    assert cal.missing_years == set()

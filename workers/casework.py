@@ -149,7 +149,7 @@ class CaseWork:
             case.acknowledged_at = self.now
         self.record(case, "progress", actor, note)
         self.tell_resident(case, "progress_notice", self.params(case, note=excerpt(note, 60)))
-        return f"已记录案件{case.number}进展并告知居民。"
+        return f"已记录案件{case.number}进展（{self.policy.status_labels.get(case.status, case.status)}）并告知居民。"
 
     def resolve(self, case: Case, actor: Actor, result: str) -> str:
         self._step(case, "resolve")

@@ -457,8 +457,9 @@ class Intake:
             return problem, "command_rejected", None
         if not self.work.may_act(team_ids, case):
             team = self.work.team(case.team_id)
-            refused = policy.templates["cmd_refused"].format(  # a confidential case's office is not named
-                number=case.number, team=refusal_team_name(case.category, team.name if team else "区指挥中心"))
+            refused = render(policy, "cmd_refused", {  # a confidential case's office is not named
+                "number": case.number, "team": refusal_team_name(case.category, team.name if team else "区指挥中心"),
+                "status": policy.status_labels.get(case.status, case.status)})
             self._record(case, "command_refused", actor.label, f"无权{COMMAND_WORDS.get(parsed.action, '处理')}",
                          actor.channel, action=parsed.action)
             return refused, "command_refused", case

@@ -11,7 +11,7 @@ make-up days are known to neither is named in `missing_years`, so that the case 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -94,8 +94,9 @@ class WorkCalendar:
         [(day, "春节"), (day, "调休上班"), ...], in date order."""
         out = []
         day, names = date(year, 1, 1), statutory_holidays(year)
+        probe = replace(self, missing_years=set())  # listing a year is not counting a deadline in it
         while day.year == year:
-            working = self.is_workday(day)
+            working = probe.is_workday(day)
             if day.weekday() < 5 and not working:
                 out.append((day, names.get(day) or ("休息日" if day in self.holidays else "调休休息")))
             elif day.weekday() >= 5 and working:
