@@ -565,7 +565,7 @@ class Intake:
         result = self.rt.classifier.classify(text)
         words = self._matter_words(text)
         return next((c for c in candidates if (c.category, c.subcategory) == (result.category, result.subcategory)
-                     and words & self._matter_words(c.text)), None)
+                     and _same_matter(words, self._matter_words(c.text))), None)
 
     def _repeat(self, message: InboundMessage, case: Case, text: str, channel: str) -> None:
         case.repeat_count += 1
@@ -578,6 +578,12 @@ class Intake:
         self.work.tell_team(case.team_id, "repeat_team", params, "team_notice", case, leaders_only=True)
         self.notifier.send(case.reporter_phone, "repeat_receipt", params, "receipt", case, message)
         self._finish(message, "processed", "repeat", f"重复件，并入案件 {case.number}（第{count}次）", case)
+
+
+def _same_matter(words: frozenset[str], case_words: frozenset[str]) -> bool:
+    """Keywords name the matter when both texts have some; a signal-only reading (维稳's 打起来)
+    leaves the category to decide."""
+    return not words or not case_words or bool(words & case_words)
 
 
 _parsers: dict = {}
