@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, rules=None) -> Flask:
     )
     app.extensions["gridline"] = runtime.init(settings, rules)
 
-    from . import api, console, errors, headers, health, metrics
+    from . import api, channels, console, errors, headers, health, metrics
     from .twilio import sms, voice
 
     app.register_blueprint(sms.bp)
@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, rules=None) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(api.bp)
+    for blueprint in channels.blueprints:  # Aliyun, Tencent and Android pushes
+        app.register_blueprint(blueprint)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https")),
                       PERMANENT_SESSION_LIFETIME=8 * 3600)

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, enum, utcnow
 
 INBOUND_STATES = ("received", "processed", "rejected")
-OUTBOUND_STATES = ("pending", "sending", "queued", "sent", "delivered", "undelivered", "failed", "suppressed", "held")
+OUTBOUND_STATES = ("pending", "sending", "queued", "sent", "delivered", "undelivered", "failed", "suppressed", "held",
+                   "unknown")  # unknown: a send timed out; settled from a report or a status query
 # Provider statuses arrive out of order: a status only replaces one of lower rank.
 STATUS_RANK = {
-    "held": 0, "pending": 0, "sending": 1, "accepted": 2, "scheduled": 2, "queued": 2,
+    "held": 0, "pending": 0, "sending": 1, "unknown": 1, "accepted": 2, "scheduled": 2, "queued": 2,
     "sent": 3, "failed": 4, "undelivered": 4, "delivered": 5, "read": 6, "suppressed": 7,
 }
 FINAL_STATES = ("delivered", "undelivered", "failed", "suppressed", "read")

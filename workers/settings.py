@@ -14,12 +14,13 @@ from urllib.parse import urlparse
 import phonenumbers
 
 from models.pooling import PoolSettings, pool_settings
+from .channels import Channels, load_channels
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEMO_TRAINING_AREA = "DH-S1-C1-PX"  # the demo district's training grid (models/demo)
 DEMO_SHORT_NUMBER = "+8610690012345"
-PROVIDERS = ("outbox", "twilio")
+PROVIDERS = ("outbox", "twilio", "aliyun", "tencent", "android")
 
 
 class ConfigError(Exception):
@@ -44,6 +45,7 @@ class Settings:
     training_areas: tuple[str, ...] = (DEMO_TRAINING_AREA,)
     health_max_wait_seconds: int = 120
     db_pool: PoolSettings = PoolSettings()
+    channels: Channels = field(default_factory=Channels)  # Aliyun, Tencent, Android (workers.channels)
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -161,6 +163,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         db_pool = pool_settings(env)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    channels, problems = load_channels(env, provider)
+    if problems:  # every mistake at once, one line each
+        raise ConfigError("\n".join(problems))
 
     settings = Settings(
         instance_path=instance_path,
@@ -178,6 +183,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         training_areas=training_areas,
         health_max_wait_seconds=int(max_wait),
         db_pool=db_pool,
+        channels=channels,
     )
     return settings.replace(**overrides) if overrides else settings
 
