@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from models import Case, InboundMessage, OptOut, OutboundMessage, utcnow
 from models.phones import is_mobile
 
+from .reply_channel import choose
+
 # Texts a phone that opted out still gets: the confirmation it asked for.
 ALWAYS_SENT = {"opt_out"}
 # Staff notices sent at most once per phone per case in one unit of work (one event).
@@ -24,6 +26,7 @@ class Notifier:
         self.policy = policy
         self.now = now or utcnow()
         self.queued: list[OutboundMessage] = []
+        self._channels: dict[int, str | None] = {}  # case id -> the channel its reporter last used
 
     def send(self, to: str, template: str, params: dict, kind: str,
              case: Case | None = None, inbound: InboundMessage | None = None,
@@ -43,7 +46,7 @@ class Notifier:
             kind=kind,
             case_id=case.id if case is not None else None,
             inbound_id=inbound.id if inbound is not None else None,
-            provider=self.provider.name,
+            provider=choose(self.provider.name, self.provider.senders, to, inbound, case, self.session, self._channels),
             status="pending",
             error="",
             attempts=0,

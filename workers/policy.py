@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -163,6 +163,8 @@ class Policy:
     loop: Loop
     commands: dict[str, frozenset[str]]
     satisfaction: dict[str, str]  # reply word -> rating
+    # provider -> template key -> approved template id and parameter names (workers.provider_templates)
+    provider_templates: dict = field(default_factory=dict)
 
     def route(self, category: str) -> Route:
         return self.routes.get(category) or Route(self.triage_kind)
@@ -302,6 +304,9 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
     if not isinstance(signature, str):
         check.error(("signature",), "expected text such as 【网格通】")
         signature = ""
+    from .provider_templates import parse_provider_templates
+
+    provider_templates = parse_provider_templates(data.get("provider_templates"), check, templates)
     return Policy(
         signature=signature,
         routes=routes,
@@ -317,6 +322,7 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
         loop=loop,
         commands=commands,
         satisfaction=satisfaction,
+        provider_templates=provider_templates,
     )
 
 

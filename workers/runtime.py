@@ -19,6 +19,12 @@ class Runtime:
         self.settings = settings
         self.rules = rules or load_rules(settings.rules_path)
         self.db = Database(settings.database_url, pool=settings.db_pool)
+        from .provider_templates import template_problems
+
+        problems = template_problems(self.rules.policy, settings)
+        if problems:  # a mainland provider sends approved templates only: refuse to start without them
+            raise ConfigError("
+".join(problems))
 
     started_embedded_redis = False
 
@@ -42,6 +48,18 @@ class Runtime:
 
         return make_provider(self.settings, self.rules.policy)
 
+    def provider_named(self, name: str | None):
+        """The provider a message was queued for (replies go back through the resident's channel);
+        the default one for a name this configuration cannot send through."""
+        if not name or name == self.provider.name or name not in self.provider.senders:
+            return self.provider
+        built = self.__dict__.setdefault("_providers", {})
+        if name not in built:
+            from .providers import make_provider
+
+            built[name] = make_provider(self.settings, self.rules.policy, name)
+        return built[name]
+
     def now(self):
         """The clock every decision reads (naive UTC); tests replace it to travel in time."""
         from models import utcnow
@@ -64,6 +82,8 @@ class Runtime:
         self.db.dispose()
         if "provider" in self.__dict__:
             self.provider.close()
+        for provider in self.__dict__.pop("_providers", {}).values():
+            provider.close()
         if "redis" in self.__dict__:
             self.redis.close()
         if stop_embedded and self.started_embedded_redis:

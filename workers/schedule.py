@@ -14,6 +14,7 @@ import redis
 
 from .jobs.deadlines import sweep_deadlines
 from .jobs.retention import sweep_retention
+from .jobs.settle import settle_unknown
 from .jobs.sweeps import sweep_inbound, sweep_outbound
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ SCHEDULE = (
     Periodic("sweep_outbound", sweep_outbound, 15),
     Periodic("sweep_deadlines", sweep_deadlines, 60),
     Periodic("sweep_retention", sweep_retention, 3600),
+    Periodic("settle_unknown", settle_unknown, 60),
 )
 
 

@@ -6,6 +6,11 @@ send the same message. Retryable failures go back to pending with a backoff time
 sweep picks them up when due. A message left 'sending' (the worker died during the provider
 call) is noticed by the sweep within seconds; settle_outbound then asks the provider whether it
 took the message, records what it says, and sends again only when it never got it.
+
+Providers that are not idempotent and can be asked about one of our messages by its id (Aliyun,
+Tencent, the Android phone) hold a send whose outcome is unknown as `unknown` instead; their
+delivery report or jobs.settle settles it. Each message goes through the provider it was queued
+for (a reply goes back through the resident's channel).
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from models import OptOut, OutboundMessage, utcnow
+from models import STATUS_RANK, OptOut, OutboundMessage, utcnow
 from models.phones import mask
 
 from .. import runtime, shutdown, stages
@@ -22,6 +27,7 @@ from ..providers import BACKOFF_SECONDS, SendResult
 from ..queues import OUTBOUND, job
 
 log = logging.getLogger(__name__)
+SETTLE_AFTER = timedelta(minutes=2)  # first status query for an unknown send (a report may come first)
 
 
 @job(OUTBOUND, timeout=300, retries=2)
@@ -44,9 +50,10 @@ def send_outbound(message_ids: list[int]) -> dict:
                 continue
             message = session.get(OutboundMessage, message_id)
             to, body, attempts, created_at = message.to, message.body, message.attempts, message.created_at
-        result = rt.provider.send(message_id, to, body)
+            provider, template, params = rt.provider_named(message.provider), message.template, dict(message.params or {})
+        result = provider.send(message_id, to, body, template, params)
         stages.note("send", (rt.now() - created_at).total_seconds())
-        status = _record(rt, message_id, result, attempts)
+        status = _record(rt, message_id, result, attempts, provider)
         counts[status] = counts.get(status, 0) + 1
     stages.flush(rt.redis)
     return counts
@@ -62,6 +69,7 @@ def settle_outbound(message_ids: list[int], stalled_seconds: float) -> dict:
             if message is None or message.status != "sending":
                 continue
             since, to, body, attempts = message.updated_at, message.to, message.body, message.attempts
+            provider, template, params = rt.provider_named(message.provider), message.template, dict(message.params or {})
             # Claimed by refreshing the lease: a second settler (or a late original) finds it moved.
             claimed = session.execute(
                 sa.update(OutboundMessage)
@@ -75,26 +83,28 @@ def settle_outbound(message_ids: list[int], stalled_seconds: float) -> dict:
         if not claimed:
             continue
         try:
-            found = rt.provider.settle(message_id, to, body, since, known)
+            found = provider.settle(message_id, to, body, since, known)
         except Exception as exc:  # cannot tell: never resend blind; the lease runs out, the sweep asks again
             log.warning("interrupted send not settled id=%s to=%s error=%s", message_id, mask(to), exc)
             counts["unsettled"] = counts.get("unsettled", 0) + 1
             continue
         if found is not None:
-            status = _record(rt, message_id, found, attempts)
+            status = _record(rt, message_id, found, attempts, provider)
         else:  # the provider never got it: send it now
-            status = _record(rt, message_id, rt.provider.send(message_id, to, body), attempts)
+            status = _record(rt, message_id, provider.send(message_id, to, body, template, params), attempts, provider)
         counts[status] = counts.get(status, 0) + 1
     return counts
 
 
-def _record(rt, message_id: int, result: SendResult, attempts: int) -> str:
+def _record(rt, message_id: int, result: SendResult, attempts: int, provider) -> str:
     """Write a provider's answer on the message; returns its new status."""
     with rt.db.session() as session:
         message = session.get(OutboundMessage, message_id)
         to = message.to
         message.error_code, message.error = result.error_code, result.error
-        if result.status == "unknown":  # left 'sending': the sweep settles it with the provider
+        if result.status == "unknown" and provider.settle_by_query:  # jobs.settle asks by our id
+            message.status, message.next_attempt_at = "unknown", utcnow() + SETTLE_AFTER
+        elif result.status == "unknown":  # left 'sending': the sweep settles it with the provider
             message.status, message.updated_at = "sending", utcnow()
         elif result.status == "retry":
             if attempts >= len(BACKOFF_SECONDS):
@@ -102,10 +112,12 @@ def _record(rt, message_id: int, result: SendResult, attempts: int) -> str:
                 message.error = f"{result.error}（已重试 {attempts} 次）"
             else:
                 message.status = "pending"
-                message.next_attempt_at = utcnow() + timedelta(seconds=BACKOFF_SECONDS[attempts - 1])
-        else:
+                wait = max(BACKOFF_SECONDS[attempts - 1], result.retry_after or 0)
+                message.next_attempt_at = utcnow() + timedelta(seconds=wait)
+        elif message.status == "sending" or STATUS_RANK.get(result.status, 0) > STATUS_RANK.get(message.status, 0):
+            # (a delivery report may have landed while the call was returning: keep it)
             message.status = result.status
-            message.provider_sid = result.provider_sid
+            message.provider_sid = message.provider_sid or result.provider_sid
             message.next_attempt_at = None
         if result.opted_out and session.get(OptOut, to) is None:
             session.add(OptOut(phone=to, source="provider_21610"))

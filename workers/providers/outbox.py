@@ -7,5 +7,5 @@ from .base import Provider, SendResult
 class OutboxProvider(Provider):
     name = "outbox"
 
-    def send(self, message_id: int, to: str, body: str) -> SendResult:
+    def send(self, message_id: int, to: str, body: str, template: str = "", params: dict | None = None) -> SendResult:
         return SendResult("stored", provider_sid=None)

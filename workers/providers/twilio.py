@@ -51,7 +51,7 @@ class TwilioProvider(Provider):
         if session is not None:
             session.close()
 
-    def send(self, message_id: int, to: str, body: str) -> SendResult:
+    def send(self, message_id: int, to: str, body: str, template: str = "", params: dict | None = None) -> SendResult:
         kwargs = {"to": to, "body": body, "validity_period": VALIDITY_SECONDS}
         if self.sender.startswith("MG"):
             kwargs["messaging_service_sid"] = self.sender
