@@ -35,8 +35,8 @@ def _app():
 
     try:
         app = create_app()
-    except ConfigError as exc:
-        _fail(f"配置错误 {exc}")
+    except ConfigError as exc:  # one line per mistake
+        _fail("\n".join(f"配置错误 {line}" for line in str(exc).splitlines()))
     # An embedded Redis started by this command is stopped when it exits (its queue is kept on
     # disk); `gridline dev` starts one for all its children first.
     atexit.register(lambda: app.extensions["gridline"].close(stop_embedded=True))
@@ -256,16 +256,27 @@ def rules_check(file):
     """Validate routing rules; each error names its place in the file."""
     from workers.policy import parse_rules_file
 
-    if file is None:
-        try:
-            file = str(load_settings().rules_path)
-        except ConfigError as exc:
+    settings = None
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        if file is None:
             _fail(f"配置错误 {exc}")
+    if file is None:
+        file = str(settings.rules_path)
     parsed, problems, filename = parse_rules_file(file)
     if problems:
         for problem in problems:
             click.echo(problem.render(file), err=True)
         _fail(f"{len(problems)} 个错误", 1)
+    if settings is not None:  # the providers this configuration sends through need approved templates
+        from workers.provider_templates import template_problems
+
+        missing = template_problems(parsed.policy, settings.replace(rules_path=Path(file)))
+        for line in missing:
+            click.echo(line, err=True)
+        if missing:
+            _fail(f"{len(missing)} 个错误", 1)
     from datetime import date
 
     from workers.deadlines import calendar_for
@@ -285,6 +296,31 @@ def rules_check(file):
     subs = sum(len(c.subcategories) for c in cats.values())
     words = len(parsed.classifier.all_keywords())
     click.echo(f"{file}: 有效（{len(cats)} 个类别，{subs} 个子类，{words} 个关键词，{len(parsed.policy.templates)} 个短信模板）")
+
+
+@rules.command("templates", with_appcontext=False)
+@click.argument("provider", type=click.Choice(["aliyun", "tencent"]))
+def rules_templates(provider):
+    """Print every SMS template as the text to submit for approval, and the YAML to paste back."""
+    from workers.provider_templates import NOT_SENT, approval_text, placeholders
+    from workers.policy import load_rules
+
+    try:
+        policy = load_rules(load_settings().rules_path).policy
+    except ConfigError as exc:
+        _fail(f"配置错误 {exc}")
+    mapped = policy.provider_templates.get(provider, {})
+    click.echo(f"# 在{'阿里云短信服务 > 国内消息 > 模板管理' if provider == 'aliyun' else '腾讯云短信 > 国内短信 > 正文模板管理'}"
+               f"逐条申请（类型：通知短信），审核通过后把模板编号填入 routing_rules.yaml：")
+    click.echo("provider_templates:")
+    click.echo(f"  {provider}:")
+    for key, text in policy.templates.items():
+        if key in NOT_SENT:
+            continue
+        params = mapped[key].params if key in mapped else tuple(placeholders(text))
+        template_id = mapped[key].id if key in mapped else ("SMS_待填写" if provider == "aliyun" else "待填写")
+        click.echo(f"    # {approval_text(provider, text, params)}")
+        click.echo(f"    {key}: {{id: {json.dumps(template_id, ensure_ascii=False)}, params: [{', '.join(params)}]}}")
 
 
 @command()
@@ -443,10 +479,12 @@ def signed_sms_params(settings, phone: str, text: str) -> dict:
 
 @sms.command("simulate", with_appcontext=False)
 @click.option("--from", "phone", required=True, help="sender phone, e.g. 13805710001")
+@click.option("--channel", default="twilio", show_default=True, type=click.Choice(["twilio", "aliyun", "tencent", "android"]),
+              help="the inbound route to drive, with its real authentication")
 @click.option("--url", default=None, help="post to a running server (default: in-process, same code path)")
 @click.argument("text")
-def sms_simulate(phone, url, text):
-    """Deliver an SMS through the real, signed webhook path."""
+def sms_simulate(phone, channel, url, text):
+    """Deliver an SMS through a channel's real, authenticated inbound route."""
     from twilio.request_validator import RequestValidator
 
     from models.phones import InvalidPhone, to_e164
@@ -457,6 +495,9 @@ def sms_simulate(phone, url, text):
         e164 = to_e164(phone)
     except InvalidPhone as exc:
         _fail(f"--from: {exc}")
+    if channel != "twilio":
+        _simulate_push(app, settings, channel, e164, text, url)
+        return
     params = signed_sms_params(settings, e164, text)
     params["SmsSid"] = params["MessageSid"]
     validator = RequestValidator(settings.twilio_auth_token)
@@ -476,6 +517,31 @@ def sms_simulate(phone, url, text):
     if status != 200:
         _fail(f"网关拒绝: HTTP {status}", 1)
     click.echo(f"已投递 {params['MessageSid']}（{e164} -> {settings.short_number}）")
+    _worker_hint()
+
+
+def _simulate_push(app, settings, channel: str, e164: str, text: str, url: str | None) -> None:
+    from .channels.simulate import NotConfigured, push_for
+
+    try:
+        push = push_for(channel, settings, e164, text)
+    except NotConfigured as exc:
+        _fail(str(exc))
+    if url:
+        import requests
+
+        response = requests.post(url.rstrip("/") + push.path, data=push.body, headers=push.headers, timeout=10)
+        status, answer = response.status_code, response.text
+    else:
+        response = app.test_client().post(push.path, data=push.body, headers=push.headers)
+        status, answer = response.status_code, response.get_data(as_text=True)
+    if status != 200:
+        _fail(f"网关拒绝: HTTP {status} {answer.strip()}", 1)
+    click.echo(f"已投递 {channel}:{push.key}（{e164}），网关应答 {answer.strip()}")
+    _worker_hint()
+
+
+def _worker_hint() -> None:
     from rq import Worker
 
     try:

@@ -88,7 +88,7 @@ def test_bad_configuration_fails_with_one_line_naming_the_variable(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gateway.cli", "cases"], env=env, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "配置错误 GRIDLINE_SMS_PROVIDER: must be one of outbox, twilio, got 'pigeon'"]
+        "配置错误 GRIDLINE_SMS_PROVIDER: must be one of outbox, twilio, aliyun, tencent, android, got 'pigeon'"]
     env.update(GRIDLINE_SMS_PROVIDER="twilio")
     result = subprocess.run([sys.executable, "-m", "gateway.cli", "cases"], env=env, capture_output=True, text=True)
     assert "TWILIO_ACCOUNT_SID" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -46,8 +47,8 @@ def mapped_rules(path) -> None:
 class Harness:
     """One channel: its stand-in, the app behind a real HTTP server, and the provider's pushes."""
 
-    def __init__(self, name: str, rt, base: str, stub):
-        self.name, self.rt, self.base, self.stub = name, rt, base, stub
+    def __init__(self, name: str, app, base: str, stub):
+        self.name, self.app, self.rt, self.base, self.stub = name, app, app.extensions["gridline"], base, stub
 
     # -- pushes --------------------------------------------------------------------------------
     def post(self, path: str, payload, token: str | None = TOKEN, signed: bool = True, timestamp: int | None = None,
@@ -118,9 +119,28 @@ def _cases(rt):
     return cases(rt)
 
 
-@pytest.fixture(params=CHANNELS)
-def channel(request, tmp_path, database_url, redis_url, monkeypatch):
-    name = request.param
+def channel_env(name: str, stub_url: str, tmp_path, database_url, redis_url, default: str | None = None) -> dict:
+    rules = tmp_path / "rules.yaml"
+    mapped_rules(rules)
+    env = {
+        "GRIDLINE_INSTANCE_PATH": str(tmp_path / "instance"), "GRIDLINE_DATABASE_URL": database_url,
+        "GRIDLINE_REDIS_URL": redis_url, "GRIDLINE_SECRET_KEY": "test-secret", "GRIDLINE_RULES": str(rules),
+        "GRIDLINE_SMS_PROVIDER": default or name, "GRIDLINE_CALLBACK_TOKEN": TOKEN,
+        "GRIDLINE_ALIYUN_ACCESS_KEY_ID": "LTAI5tTestAccessKey01", "GRIDLINE_ALIYUN_ACCESS_KEY_SECRET": "secret",
+        "GRIDLINE_ALIYUN_SIGN_NAME": "网格通", "GRIDLINE_ALIYUN_ENDPOINT": stub_url if name == "aliyun" else "http://127.0.0.1:1",
+        "GRIDLINE_TENCENT_SECRET_ID": "AKIDtest", "GRIDLINE_TENCENT_SECRET_KEY": "secret",
+        "GRIDLINE_TENCENT_SMS_APP_ID": "1400000001", "GRIDLINE_TENCENT_SIGN_NAME": "网格通",
+        "GRIDLINE_TENCENT_ENDPOINT": stub_url if name == "tencent" else "http://127.0.0.1:1",
+        "GRIDLINE_ANDROID_SIGNING_KEY": SIGNING_KEY,
+    }
+    if name == "android":
+        env.update(GRIDLINE_ANDROID_URL=stub_url, GRIDLINE_ANDROID_USERNAME="sms", GRIDLINE_ANDROID_PASSWORD="pw")
+    return env
+
+
+@contextmanager
+def harness(name: str, tmp_path, database_url, redis_url, monkeypatch, default: str | None = None):
+    """The app for one channel (and `default` as GRIDLINE_SMS_PROVIDER), behind a real HTTP server."""
     from gateway import create_app
     from tests.conftest import _empty_tables
     from workers import directory, runtime
@@ -129,22 +149,7 @@ def channel(request, tmp_path, database_url, redis_url, monkeypatch):
     for module in (aliyun, tencent, android):
         monkeypatch.setattr(module, "READ_TIMEOUT", 1)
     stub = {"aliyun": AliyunStub, "tencent": TencentStub, "android": AndroidStub}[name]()
-    rules = tmp_path / "rules.yaml"
-    mapped_rules(rules)
-    env = {
-        "GRIDLINE_INSTANCE_PATH": str(tmp_path / "instance"), "GRIDLINE_DATABASE_URL": database_url,
-        "GRIDLINE_REDIS_URL": redis_url, "GRIDLINE_SECRET_KEY": "test-secret", "GRIDLINE_RULES": str(rules),
-        "GRIDLINE_SMS_PROVIDER": name, "GRIDLINE_CALLBACK_TOKEN": TOKEN,
-        "GRIDLINE_ALIYUN_ACCESS_KEY_ID": "LTAI5tTestAccessKey01", "GRIDLINE_ALIYUN_ACCESS_KEY_SECRET": "secret",
-        "GRIDLINE_ALIYUN_SIGN_NAME": "网格通", "GRIDLINE_ALIYUN_ENDPOINT": stub.url if name == "aliyun" else "http://127.0.0.1:1",
-        "GRIDLINE_TENCENT_SECRET_ID": "AKIDtest", "GRIDLINE_TENCENT_SECRET_KEY": "secret",
-        "GRIDLINE_TENCENT_SMS_APP_ID": "1400000001", "GRIDLINE_TENCENT_SIGN_NAME": "网格通",
-        "GRIDLINE_TENCENT_ENDPOINT": stub.url if name == "tencent" else "http://127.0.0.1:1",
-        "GRIDLINE_ANDROID_SIGNING_KEY": SIGNING_KEY,
-    }
-    if name == "android":
-        env.update(GRIDLINE_ANDROID_URL=stub.url, GRIDLINE_ANDROID_USERNAME="sms", GRIDLINE_ANDROID_PASSWORD="pw")
-    app = create_app(load_settings(env, testing=True))
+    app = create_app(load_settings(channel_env(name, stub.url, tmp_path, database_url, redis_url, default), testing=True))
     rt = app.extensions["gridline"]
     _empty_tables(rt.db)
     directory.invalidate()
@@ -158,10 +163,18 @@ def channel(request, tmp_path, database_url, redis_url, monkeypatch):
     directory.invalidate()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Harness(name, rt, f"http://127.0.0.1:{server.server_port}", stub)
-    server.shutdown()
-    stub.close()
-    runtime.reset()
+    try:
+        yield Harness(name, app, f"http://127.0.0.1:{server.server_port}", stub)
+    finally:
+        server.shutdown()
+        stub.close()
+        runtime.reset()
+
+
+@pytest.fixture(params=CHANNELS)
+def channel(request, tmp_path, database_url, redis_url, monkeypatch):
+    with harness(request.param, tmp_path, database_url, redis_url, monkeypatch) as h:
+        yield h
 
 
 def _inbound(rt) -> list[InboundMessage]:
@@ -423,3 +436,47 @@ def test_the_allow_list_refuses_other_sources(tmp_path, database_url, redis_url)
     assert client.post(f"/sms/tencent/reply?token={TOKEN}", json=body,
                        environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 200
     runtime.reset()
+
+
+# -- replies through the resident's channel; the trainer's simulator ----------------------------
+@pytest.mark.parametrize("name", CHANNELS)
+def test_a_reply_goes_back_through_the_channel_the_resident_used(name, tmp_path, database_url, redis_url, monkeypatch):
+    with harness(name, tmp_path, database_url, redis_url, monkeypatch, default="outbox") as h:
+        h.text(RESIDENT_G1, "小区门口路灯坏了")
+        [receipt] = outbox(h.rt, to=RESIDENT_G1)
+        assert (receipt.provider, receipt.status) == (name, "queued") and len(h.sent_to(RESIDENT_G1)) == 1
+        notices = outbox(h.rt, kind="team_notice")  # staff are reached through GRIDLINE_SMS_PROVIDER
+        assert notices and {n.provider for n in notices} == {"outbox"}
+        # later news of the case follows the resident's channel too
+        from workers.casework import CaseWork
+        from workers.notify import Notifier
+        from models import Case
+
+        with h.rt.db.session() as session:
+            case = session.scalars(sa.select(Case)).one()
+            notifier = Notifier(session, h.rt.provider, h.rt.policy, h.rt.now())
+            notifier.send(case.reporter_phone, "progress_notice", {"number": case.number, "note": "已联系物业"},
+                          "status_update", case)
+            ids = notifier.pending_ids()
+        from workers.jobs.outbound import send_outbound
+
+        send_outbound(ids)
+        assert _message(h.rt, ids[0]).provider == name and len(h.sent_to(RESIDENT_G1)) == 2
+
+
+def test_simulate_drives_each_channels_real_route(channel):
+    from tests.test_imports import run
+
+    result = run(channel.app, "sms", "simulate", "--channel", channel.name, "--from", "13805710001", "小区门口路灯坏了")
+    assert result.exit_code == 0, result.output
+    assert f"已投递 {channel.name}:" in result.output
+    drain_queues(channel.rt)
+    [case] = _cases(channel.rt)
+    assert case.reporter_phone == RESIDENT_G1
+    [message] = _inbound(channel.rt)
+    assert message.provider_sid.startswith(f"{channel.name}:")
+    result = run(channel.app, "sms", "simulate", "--channel", channel.name, "--from", "13805710001",
+                 "--url", channel.base, "垃圾三天没人收")
+    assert result.exit_code == 0, result.output
+    drain_queues(channel.rt)
+    assert len(_inbound(channel.rt)) == 2
