@@ -2,8 +2,8 @@
 
 Every handler on the root logger (and gunicorn's error and access logs, see GunicornLogger)
 carries PrivacyFilter: phone numbers are masked (+86138****5678) and the values of query
-parameters that carry phones or residents' words (phone, q, text, notes, From, To, Body) are
-dropped from request lines. A process configures logging once; a later create_app keeps the
+parameters that carry phones or residents' words (phone, q, text, notes, From, To, Body) or the
+callback secret (token) are dropped from request lines. A process configures logging once; a later create_app keeps the
 level the process chose (a worker's INFO lines stay visible).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ _configured_level: int | None = None
 
 # +8613812345678, 8613812345678, 13812345678 (CN mobiles) and other E.164 numbers.
 PHONE = re.compile(r"(?<![\d*])(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)|(?<![\w*])\+(\d{1,5})\d{4,}(\d{4})(?!\d)")
-PRIVATE_QUERY = re.compile(r"([?&](?:phone|q|text|notes|from|to|body|Body|From|To)=)[^&\s\"']*", re.IGNORECASE)
+PRIVATE_QUERY = re.compile(r"([?&](?:phone|q|text|notes|from|to|body|Body|From|To|token)=)[^&\s\"']*", re.IGNORECASE)
 
 
 def mask_text(text: str) -> str:
