@@ -8,7 +8,6 @@ from flask import Blueprint, jsonify
 from workers.pushes import aliyun_report, aliyun_up
 
 from . import push
-from .guard import require_token
 
 bp = Blueprint("aliyun_sms", __name__, url_prefix="/sms/aliyun")
 CHANNEL = "aliyun"
@@ -18,34 +17,11 @@ def answer(code: int = 0, msg: str = "接收成功", status: int = 200):
     return jsonify({"code": code, "msg": msg}), status
 
 
-def _items():
-    data = push.body_json(CHANNEL)
-    if isinstance(data, dict):  # one item sent bare: read it as a batch of one
-        data = [data]
-    return data if isinstance(data, list) else None
-
-
 @bp.post("/up")
 def up():
-    require_token(CHANNEL)
-    items = _items()
-    if items is None:
-        return answer(1, "推送内容应为 JSON 数组", 400)
-    try:
-        push.store_texts(CHANNEL, items, aliyun_up)
-    except push.StoreFailed:
-        return answer(1, "暂时无法保存，请稍后重推", 503)
-    return answer()
+    return push.receive(CHANNEL, answer, lambda channel, items: push.store_texts(channel, items, aliyun_up))
 
 
 @bp.post("/report")
 def report():
-    require_token(CHANNEL)
-    items = _items()
-    if items is None:
-        return answer(1, "推送内容应为 JSON 数组", 400)
-    try:
-        push.apply_reports(CHANNEL, items, aliyun_report)
-    except push.DB_ERRORS:
-        return answer(1, "暂时无法保存，请稍后重推", 503)
-    return answer()
+    return push.receive(CHANNEL, answer, lambda channel, items: push.apply_reports(channel, items, aliyun_report))

@@ -15,6 +15,7 @@ from workers import delivery
 from workers.pushes import Report, Text
 
 from . import door
+from .guard import require_token
 
 log = logging.getLogger(__name__)
 # The inbound store runs driver SQL on a raw connection: its errors arrive unwrapped.
@@ -23,6 +24,20 @@ DB_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
 class StoreFailed(Exception):
     """The database did not take a push: answer 5xx so the provider pushes again."""
+
+
+def receive(channel: str, answer, action):
+    """A token-protected push: check who pushes, read the JSON (an object is a batch of one), act
+    on its items; answer 400 for a body that is not JSON, 5xx when it could not be stored."""
+    require_token(channel)
+    data = body_json(channel)
+    if data is None:
+        return answer(1, "推送内容不是 JSON", 400)
+    try:
+        action(channel, data if isinstance(data, list) else [data])
+    except (StoreFailed, *DB_ERRORS):
+        return answer(1, "暂时无法保存，请稍后重推", 503)
+    return answer()
 
 
 def runtime():

@@ -8,7 +8,6 @@ from flask import Blueprint, jsonify
 from workers.pushes import tencent_reply, tencent_status
 
 from . import push
-from .guard import require_token
 
 bp = Blueprint("tencent_sms", __name__, url_prefix="/sms/tencent")
 CHANNEL = "tencent"
@@ -20,26 +19,9 @@ def answer(result: int = 0, errmsg: str = "OK", status: int = 200):
 
 @bp.post("/reply")
 def reply():
-    require_token(CHANNEL)
-    data = push.body_json(CHANNEL)
-    if data is None:
-        return answer(1, "body is not JSON", 400)
-    items = data if isinstance(data, list) else [data]
-    try:
-        push.store_texts(CHANNEL, items, tencent_reply)
-    except push.StoreFailed:
-        return answer(1, "temporarily unable to store", 503)
-    return answer()
+    return push.receive(CHANNEL, answer, lambda channel, items: push.store_texts(channel, items, tencent_reply))
 
 
 @bp.post("/status")
 def status():
-    require_token(CHANNEL)
-    data = push.body_json(CHANNEL)
-    if data is None:
-        return answer(1, "body is not JSON", 400)
-    try:
-        push.apply_reports(CHANNEL, data if isinstance(data, list) else [data], tencent_status)
-    except push.DB_ERRORS:
-        return answer(1, "temporarily unable to store", 503)
-    return answer()
+    return push.receive(CHANNEL, answer, lambda channel, items: push.apply_reports(channel, items, tencent_status))
