@@ -39,7 +39,7 @@ def aliyun_phone(e164: str) -> str:
 
 class AliyunProvider(Provider):
     name = "aliyun"
-    idempotent = False
+    settle_by_query = True
     absent_after = timedelta(minutes=10)  # QuerySendDetails lists a send within seconds of it
 
     def __init__(self, config: Aliyun, policy):

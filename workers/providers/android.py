@@ -35,7 +35,7 @@ class _Session(requests.Session):
 
 class AndroidProvider(Provider):
     name = "android"
-    idempotent = False
+    settle_by_query = True
     absent_after = timedelta(minutes=2)
 
     def __init__(self, config: Android, policy):

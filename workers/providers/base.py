@@ -55,12 +55,12 @@ def never_connected(exc: BaseException) -> bool:
 
 class Provider(ABC):
     name: str = ""
-    # Not idempotent: a send that timed out may have gone out, so it is held as `unknown` and
-    # settled (`query`) instead of being sent again.
-    idempotent = True
     senders: frozenset = frozenset()  # the providers replies may go through (set by make_provider)
     # How long after an unknown send a status query that finds nothing means "never sent".
     absent_after = timedelta(minutes=10)
+    # Not idempotent, but can be asked about one of our messages by our id (`query`): a send
+    # that timed out may have gone out, so it waits as `unknown` for jobs.settle, never resent blind.
+    settle_by_query = False
     # Fields of a message that are personal data and must be masked in logs.
     personal_fields = ("to", "body")
 
@@ -76,12 +76,14 @@ class Provider(ABC):
     @abstractmethod
     def send(self, message_id: int, to: str, body: str, template: str = "", params: dict | None = None) -> SendResult: ...
 
-
     def settle(self, message_id: int, to: str, body: str, since: datetime, known_sids: set[str]) -> SendResult | None:
         """A send was interrupted (the worker died during the call): did the provider take it?
         The result it has for our message (sent at or after `since`, not one of `known_sids`), or
         None when it never got it and the message may be sent again. Raises when it cannot tell.
-        A provider whose send has no outside effect is settled trivially."""
+        A provider whose send has no outside effect is settled trivially; one asked by our id
+        (settle_by_query) holds it as unknown for jobs.settle."""
+        if self.settle_by_query:
+            return SendResult("unknown", error="发送中断，等待状态报告或查询，不重发")
         return None
 
     def query(self, message_id: int, to: str, provider_sid: str | None, sent_at) -> "Settled | None":

@@ -32,7 +32,7 @@ LATER = {"LimitExceeded.PhoneNumberThirtySecondLimit": 60, "LimitExceeded.PhoneN
 
 class TencentProvider(Provider):
     name = "tencent"
-    idempotent = False
+    settle_by_query = True
     # The pull lists only sends that have a carrier report: wait long before calling one absent.
     absent_after = timedelta(hours=1)
 
