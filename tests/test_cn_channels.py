@@ -448,7 +448,6 @@ def test_a_reply_goes_back_through_the_channel_the_resident_used(name, tmp_path,
         notices = outbox(h.rt, kind="team_notice")  # staff are reached through GRIDLINE_SMS_PROVIDER
         assert notices and {n.provider for n in notices} == {"outbox"}
         # later news of the case follows the resident's channel too
-        from workers.casework import CaseWork
         from workers.notify import Notifier
         from models import Case
 
