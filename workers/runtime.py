@@ -23,8 +23,7 @@ class Runtime:
 
         problems = template_problems(self.rules.policy, settings)
         if problems:  # a mainland provider sends approved templates only: refuse to start without them
-            raise ConfigError("
-".join(problems))
+            raise ConfigError("\n".join(problems))
 
     started_embedded_redis = False
 
