@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from models import STATUSES, Case
+from models import STATUSES, Case, to_local
 from models.case import CHANNELS
 from workers.entry import API
 from workers.serialize import case_detail, case_summary
@@ -96,3 +96,21 @@ def list_cases():
         _audit(session, "list", result.cases)
         return jsonify({"cases": [shown(c, case_summary(c)) for c in result.cases], "total": result.total,
                         "page": result.page, "pages": result.pages})
+
+
+@bp.get("/stats")
+def stats():
+    """Figures over a period within the caller's scope (gateway.stats; docs/api.md)."""
+    from .stats import BY, Figures, StatsError, parse_period
+
+    rt = current_app.extensions["gridline"]
+    by = request.args.get("by") or None
+    if by is not None and by not in BY:
+        return error(400, f"by 应为 {' / '.join(BY)} 之一")
+    try:
+        period = parse_period(request.args.get("from"), request.args.get("to"), to_local(rt.now()).date())
+        with rt.db.session() as session:
+            figures = Figures(session, g.viewer, period, request.args.get("area") or None, rt.rules.classifier.labels())
+            return jsonify(figures.report(by))
+    except StatsError as exc:
+        return error(exc.status, str(exc))

@@ -12,9 +12,10 @@ from models import ApiToken, Case, User, utcnow
 from models.phones import mask
 from workers import directory
 
+from . import scope, search
 from .access import Viewer, can_act, can_view, sees_phones
 
-FILTERS = ("status", "category", "area", "team", "channel", "overdue", "q")
+FILTERS = ("status", "category", "area", "team", "channel", "source", "overdue", "q")
 
 
 def viewer_of(user: User) -> Viewer:
@@ -54,31 +55,58 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def find_cases(session: Session, viewer: Viewer, filters: dict, page: int = 1, per_page: int = 50) -> Page:
-    query = sa.select(Case).options(selectinload(Case.informed), selectinload(Case.area), selectinload(Case.team))
-    known = directory.current(session)
+MAX_PER_PAGE = 200
+
+
+class PagingError(ValueError):
+    """Bad page or per_page; str() says what, in Chinese."""
+
+
+def paging(args, per_page_default: int = 50) -> tuple[int, int]:
+    """(page, per_page) from request arguments: whole numbers, page >= 1, 1 <= per_page <= 200."""
+    values = []
+    for name, default, top in (("page", 1, None), ("per_page", per_page_default, MAX_PER_PAGE)):
+        raw = (args.get(name) or "").strip() or str(default)
+        if not raw.isdigit() or int(raw) < 1 or (top and int(raw) > top):
+            bound = f"1 到 {top} 之间的整数" if top else "不小于 1 的整数"
+            raise PagingError(f"{name} 应为{bound}（收到 {raw!r}）")
+        values.append(int(raw))
+    return values[0], values[1]
+
+
+def case_query(viewer: Viewer, filters: dict, dialect: str, period=None) -> sa.Select:
+    """SELECT Case with the viewer's access, the filters and the period (received in it), all
+    inside the query."""
+    query = sa.select(Case).where(scope.visible(viewer))
     if filters.get("status"):
         query = query.where(Case.status == filters["status"])
     if filters.get("category"):
         query = query.where(sa.or_(Case.category == filters["category"], Case.subcategory == filters["category"]))
     if filters.get("channel"):
         query = query.where(Case.channel == filters["channel"])
+    if filters.get("source"):
+        query = query.where(Case.source == filters["source"])
     if filters.get("overdue") in ("1", "true", True):
         query = query.where(Case.overdue.is_(True))
     if filters.get("team"):
-        team = next((t for t in known.teams.values() if t.code == filters["team"]), None)
-        query = query.where(Case.team_id == (team.id if team else -1))
+        query = query.where(Case.team_id == scope.team_id_of(filters["team"]))
     if filters.get("area"):
-        area = next((a for a in known.areas.values() if a.code == filters["area"]), None)
-        inside = [a.id for a in known.areas.values() if area and area.id in known.lineage(a.id)]
-        query = query.where(Case.area_id.in_(inside or [-1]))
+        query = query.where(scope.in_area(Case.area_id, filters["area"]))
+    if period is not None:
+        query = query.where(Case.created_at >= period.start_utc, Case.created_at < period.end_utc)
     if filters.get("q"):
-        needle = f"%{filters['q']}%"
-        number = Case.id_from_number(filters["q"])
-        query = query.where(sa.or_(Case.text.like(needle), Case.id == (number or -1)))
-    rows = [c for c in session.scalars(query.order_by(Case.id.desc()).limit(5000)).unique() if visible(session, viewer, c)]
+        query = query.where(search.matches(filters["q"], dialect))
+    return query
+
+
+def find_cases(session: Session, viewer: Viewer, filters: dict, page: int = 1, per_page: int = 50,
+               period=None) -> Page:
+    query = case_query(viewer, filters, session.get_bind().dialect.name, period)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.with_only_columns(Case.id).subquery()))
     page = max(1, page)
-    return Page(rows[(page - 1) * per_page: page * per_page], len(rows), page, per_page)
+    rows = session.scalars(query.options(selectinload(Case.informed), selectinload(Case.area), selectinload(Case.team))
+                           .order_by(Case.id.desc()).offset((page - 1) * per_page).limit(per_page)).unique().all()
+    return Page(list(rows), total, page, per_page)
 
 
 def new_token(session: Session, user: User, name: str) -> str:

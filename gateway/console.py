@@ -8,14 +8,13 @@ from __future__ import annotations
 import functools
 import io
 import secrets
-from collections import Counter
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session,
                    url_for)
 
-from models import STATUSES, Case, CaseEvent, InboundMessage, User, to_local
+from models import STATUSES, Case, InboundMessage, User, to_local
 from models.case import CHANNELS
 from models.phones import InvalidPhone, to_e164
 from workers import directory
@@ -325,21 +324,7 @@ def classify_preview():
     return jsonify(data)
 
 
-# -- dashboard -----------------------------------------------------------------------------------
-@bp.get("/dashboard")
-@login_required()
-def dashboard():
-    runtime = rt()
-    with runtime.db.session() as db:
-        result = find_cases(db, viewer_of(g.user), {}, 1, 10**6)
-        known = directory.current(db)
-        closed_ids = [c.id for c in result.cases if c.status in ("resolved", "closed")]
-        rehandled = set(db.scalars(sa.select(CaseEvent.case_id).where(
-            CaseEvent.type.in_(REHANDLING), CaseEvent.case_id.in_(closed_ids)).distinct())) if closed_ids else set()
-        figures = _figures(result.cases, known, runtime.now(), rehandled)
-    return render_template("console/dashboard.html", f=figures, vitals=_vitals_panel(runtime))
-
-
+# -- dashboard, ranking, exports: gateway/dashboard.py -----------------------------------------
 def _vitals_panel(runtime):
     """Admins see the pipeline's backpressure above the figures (workers.vitals)."""
     if g.user.role != "admin":
@@ -348,48 +333,6 @@ def _vitals_panel(runtime):
 
     vitals = snapshot(runtime)
     return {"v": vitals, "lines": describe(vitals), "within": within}
-
-
-# A case closed at first handling (一次办结) was never returned, transferred, escalated or reopened.
-REHANDLING = ("returned", "transferred", "escalated", "reopened")
-# Closed at town level or below (问题解决在镇街): the team that resolved it serves a street or lower.
-TOWN_OR_BELOW = ("grid_team", "community_station", "street_center")
-
-
-def _figures(rows: list[Case], known, now, rehandled: set[int] = frozenset()) -> dict:
-    done = [c for c in rows if c.status in ("resolved", "closed")]
-    on_time = [c for c in done if c.resolved_at and c.due_at and c.resolved_at <= c.due_at]
-    first_time = [c for c in done if c.id not in rehandled]
-    locally = [c for c in done if c.team_id in known.teams and known.teams[c.team_id].kind in TOWN_OR_BELOW]
-    rated = [c for c in rows if c.rating in ("satisfied", "basically_satisfied", "dissatisfied")]
-    happy = [c for c in rated if c.rating != "dissatisfied"]
-
-    def street_of(area_id):
-        for a in known.lineage(area_id) if area_id else []:
-            if known.areas[a].level == "street":
-                return known.areas[a].name
-        return "区域未知"
-
-    labels = rt().rules.classifier.labels()
-    days = [(now - timedelta(days=i)) for i in range(13, -1, -1)]
-    day_keys = [to_local(d).strftime("%m-%d") for d in days]
-    received_by_day = Counter(to_local(c.created_at).strftime("%m-%d") for c in rows)
-    closed_by_day = Counter(to_local(c.resolved_at).strftime("%m-%d") for c in done if c.resolved_at)
-    return {
-        "received": len(rows), "closed": len(done), "closure_rate": _pct(len(done), len(rows)),
-        "on_time": len(on_time), "on_time_rate": _pct(len(on_time), len(done)),
-        "first_time": len(first_time), "first_time_rate": _pct(len(first_time), len(done)),
-        "locally": len(locally), "locally_rate": _pct(len(locally), len(done)),
-        "overdue": sum(1 for c in rows if c.overdue), "satisfaction": _pct(len(happy), len(rated)), "rated": len(rated),
-        "by_category": Counter(labels.get(c.category, "待分类") for c in rows).most_common(),
-        "by_area": Counter(street_of(c.area_id) for c in rows).most_common(),
-        "by_team": Counter(known.teams[c.team_id].name if c.team_id in known.teams else "待分派" for c in rows).most_common(8),
-        "trend": [(k, received_by_day.get(k, 0), closed_by_day.get(k, 0)) for k in day_keys],
-    }
-
-
-def _pct(part: int, whole: int) -> str:
-    return f"{part / whole * 100:.1f}%" if whole else "—"
 
 
 # -- phone simulator ------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ from .privacy import AccessRecord, UserSession
 from .resident import OptOut, Resident
 from .team import ROLES, STOCK_TEAM_KINDS, Member, Team
 from .user import ApiToken, Call, User
+from .worklog import WorkLog
 
 __all__ = [
     "AccessRecord", "UserSession", "ApiToken", "Area", "Base", "Call", "User", "Case", "CaseEvent", "CaseTeam", "FINAL_STATES", "InboundMessage", "Member",
     "NUMBER_BASE", "OPEN_STATUSES", "OptOut", "OutboundMessage", "ROLES", "Resident", "STATUSES",
-    "STATUS_RANK", "STOCK_LEVELS", "STOCK_TEAM_KINDS", "Team", "from_local", "iso", "to_local", "utcnow",
+    "STATUS_RANK", "STOCK_LEVELS", "STOCK_TEAM_KINDS", "Team", "from_local", "iso", "to_local", "utcnow", "WorkLog",
 ]

@@ -8,12 +8,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .area import Area
 from .base import Base, enum, utcnow
+from .search import index_text
 from .team import Team
 
 STATUSES = ("triage", "assigned", "acknowledged", "in_progress", "resolved", "closed", "returned")
 OPEN_STATUSES = ("triage", "assigned", "acknowledged", "in_progress", "returned")
 CHANNELS = ("sms", "voice", "operator", "api")
 URGENCIES = ("urgent", "normal", "low")
+# Where a case came from: a resident's report, a grid member's patrol (巡查/上报), or a problem a
+# member settled on the spot (即办件). Patrol and on-the-spot cases get no receipt and no survey.
+SOURCES = ("resident", "patrol", "on_the_spot")
 
 # Case numbers are the primary key offset into six digits: 100001, 100002, ... Unique and safe
 # under concurrent creation (the database hands out the key), digits only, at most 8 digits
@@ -27,6 +31,8 @@ class Case(Base):
     __table_args__ = (
         sa.Index("ix_cases_reporter_created", "reporter_phone", "created_at"),
         sa.Index("ix_cases_status_ack_due", "status", "ack_due_at"),
+        sa.Index("ix_cases_area_created", "area_id", "created_at"),
+        sa.Index("ix_cases_team_created", "team_id", "created_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -62,6 +68,16 @@ class Case(Base):
     reopen_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     repeat_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Field work and figures (issue 13): the source, and which member reported, acknowledged and
+    # resolved it (a member's 考核 figures); contact "phone" puts it in the 回访 (call-back) queue.
+    source: Mapped[str] = mapped_column(enum(*SOURCES, name="case_source"), default="resident", server_default="resident")
+    reporter_member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"))
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"))
+    contact: Mapped[str] = mapped_column(sa.String(8), default="sms", server_default="sms")
+    # The text's search terms (models.search: character bigrams), space-separated; PostgreSQL
+    # indexes them (GIN over the array) for free-text search at scale; SQLite scans the text.
+    search_tokens: Mapped[str | None] = mapped_column(sa.Text)
     ack_reminded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     due_reminded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     ack_escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
@@ -110,3 +126,11 @@ class CaseTeam(Base):
 
     case: Mapped[Case] = relationship(back_populates="informed")
     team: Mapped[Team] = relationship()
+
+
+@sa.event.listens_for(Case, "before_insert")
+@sa.event.listens_for(Case, "before_update")
+def _index_text(mapper, connection, target: Case) -> None:
+    """Keep the search terms in step with the text, whatever code path wrote it."""
+    if target.search_tokens is None or sa.inspect(target).attrs.text.history.has_changes():
+        target.search_tokens = index_text(target.text or "")

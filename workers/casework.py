@@ -133,6 +133,7 @@ class CaseWork:
     def acknowledge(self, case: Case, actor: Actor) -> str:
         self._step(case, "acknowledge")
         case.acknowledged_at = self.now
+        case.acknowledged_by_id = actor.member.id if actor.member is not None else None
         if actor.member is not None and actor.member.team_id != case.team_id and case.team_id is None:
             case.team_id = actor.member.team_id
         who = f"{role_title(actor.member)}{actor.member.name}" if actor.member is not None else ""
@@ -147,6 +148,7 @@ class CaseWork:
         self._step(case, "progress")
         if case.acknowledged_at is None:
             case.acknowledged_at = self.now
+            case.acknowledged_by_id = actor.member.id if actor.member is not None else None
         self.record(case, "progress", actor, note)
         self.tell_resident(case, "progress_notice", self.params(case, note=excerpt(note, 60)))
         return f"已记录案件{case.number}进展（{self.policy.status_labels.get(case.status, case.status)}）并告知居民。"
@@ -154,6 +156,7 @@ class CaseWork:
     def resolve(self, case: Case, actor: Actor, result: str) -> str:
         self._step(case, "resolve")
         case.resolved_at = self.now
+        case.resolved_by_id = actor.member.id if actor.member is not None else None
         case.awaiting = "rating"
         case.survey_sent_at = self.now
         self.record(case, "resolved", actor, result)

@@ -1,0 +1,35 @@
+"""Case search: a case number, a phone number, or free text over the case texts.
+
+Free text on PostgreSQL uses the GIN index over cases.search_tokens (models.search: every
+character bigram of the query must be among the case's); a query the index cannot answer
+(one Chinese character), and SQLite, scan the text with LIKE."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from models import Case
+from models.phones import InvalidPhone, to_e164
+from models.search import terms, usable
+
+
+def matches(q: str, dialect: str):
+    """WHERE clause on Case for the search box."""
+    q = q.strip()
+    found = [_text(q, dialect)]
+    number = Case.id_from_number(q)
+    if number:
+        found.append(Case.id == number)
+    if sum(ch.isdigit() for ch in q) >= 7:
+        try:
+            found.append(Case.reporter_phone == to_e164(q))
+        except InvalidPhone:
+            pass
+    return sa.or_(*found)
+
+
+def _text(q: str, dialect: str):
+    wanted = terms(q)
+    if dialect != "postgresql" or not usable(wanted):
+        return Case.text.contains(q, autoescape=True)
+    return sa.func.string_to_array(Case.search_tokens, " ").op("@>")(sa.cast(sa.literal(wanted), ARRAY(sa.Text)))
