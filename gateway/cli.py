@@ -778,6 +778,8 @@ from .privacy_cli import audit_command, privacy  # noqa: E402  (issue 10: PIPL c
 cli.add_command(privacy)
 cli.add_command(audit_command)
 
+from . import cli_stats  # noqa: E402,F401  (gridline stats)
+
 
 def main():
     cli(prog_name="gridline")
