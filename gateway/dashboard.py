@@ -141,3 +141,35 @@ def cases_xlsx():
         query = case_query(viewer_of(g.user), filters, db.get_bind().dialect.name, period)
         write_cases(path, db, query, runtime.rules.classifier.labels(), EXPORT_LIMIT)
     return _send(path, f"gridline-cases-{to_local(runtime.now()).strftime('%Y%m%d-%H%M')}.xlsx")
+
+
+@bp.get("/worklogs")
+@login_required()
+def worklogs():
+    """民情日志: members' visit and work-log entries, within the viewer's areas, newest first."""
+    import sqlalchemy as sa
+
+    from models import WorkLog
+
+    from . import scope
+    from .caseviews import PagingError, paging
+
+    try:
+        page, per_page = paging(request.args)
+    except PagingError as exc:
+        abort(400, str(exc))
+    area = request.args.get("area") or None
+    with rt().db.session() as db:
+        figures = _figures(db, area)
+        period = figures.period
+        query = sa.select(WorkLog).where(scope.area_visible(viewer_of(g.user), WorkLog.area_id),
+                                         WorkLog.created_at >= period.start_utc, WorkLog.created_at < period.end_utc)
+        if area:
+            query = query.where(scope.in_area(WorkLog.area_id, area))
+        total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        rows = db.scalars(query.order_by(WorkLog.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+        known = directory.current(db)
+        entries = [{"log": r, "area": known.areas[r.area_id].name if r.area_id in known.areas else "—"} for r in rows]
+    return render_template("console/worklogs.html", entries=entries, total=total, page=page,
+                           pages=max(1, -(-total // per_page)), period=period, area=area or "",
+                           quick=quick_periods(to_local(rt().now()).date()))

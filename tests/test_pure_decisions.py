@@ -102,7 +102,7 @@ PARSER = CommandParser(RULES.policy.commands)
     ("help", Command("help")),
     ("办结 100023", CommandError("resolve", "缺少结果")),
     ("转办 100023", CommandError("transfer", "缺少团队")),
-    ("UPDATE 100023", None), ("路灯坏了", None), ("上报告诉你们", Command("escalate", None, "告诉你们")),
+    ("UPDATE 100023", None), ("路灯坏了", None), ("上报告诉你们", Command("patrol", None, "告诉你们")),
 ])
 def test_command_parsing(text, expected):
     assert PARSER.parse(text) == expected

@@ -22,6 +22,7 @@ from .routing import TeamRef
 from .texts import excerpt, local_time
 
 COORDINATING_KINDS = ("community_station", "street_center", "district_center")
+STAFF_SOURCES = ("patrol", "on_the_spot")  # cases members report themselves: no receipt, no survey
 RATING_WORDS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_response": "未回复"}
 
 
@@ -69,7 +70,7 @@ class CaseWork:
             self.notifier.send(member.phone, template, params, kind, case, proactive=True, urgent=urgent)
 
     def tell_resident(self, case: Case, template: str, params: dict, kind: str = "status_update") -> None:
-        if case.reporter_phone:
+        if case.reporter_phone and case.source not in STAFF_SOURCES:  # a patrol's reporter is staff
             self.notifier.send(case.reporter_phone, template, params, kind, case, proactive=True,
                                urgent=case.urgency == "urgent")
 
@@ -157,9 +158,14 @@ class CaseWork:
         self._step(case, "resolve")
         case.resolved_at = self.now
         case.resolved_by_id = actor.member.id if actor.member is not None else None
+        self.record(case, "resolved", actor, result)
+        if case.source in STAFF_SOURCES:  # a member's own patrol report: no survey, closed on resolution
+            self._step(case, "close")
+            case.closed_at = self.now
+            self.record(case, "closed", actor, "巡查件办结即结案，不回访")
+            return f"案件{case.number}已办结（巡查件，不回访）。"
         case.awaiting = "rating"
         case.survey_sent_at = self.now
-        self.record(case, "resolved", actor, result)
         self.tell_resident(case, "resolved_notice", self.params(case, result=excerpt(result, 60)), kind="survey")
         return f"案件{case.number}已办结，已请居民评价。"
 

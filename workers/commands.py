@@ -10,12 +10,16 @@ from dataclasses import dataclass
 
 from classifier.normalize import to_simplified
 
-NEEDS_TEXT = {"progress": "内容", "resolve": "结果", "return": "原因", "transfer": "团队", "escalate": "原因"}
+NEEDS_TEXT = {"progress": "内容", "resolve": "结果", "return": "原因", "transfer": "团队", "escalate": "原因",
+              "patrol": "内容", "on_the_spot": "内容", "visit": "内容", "log": "内容"}
+# Field work by members (workers.fieldwork): no case number; "上报" without one is a patrol report.
+FIELD_ACTIONS = ("patrol", "on_the_spot", "visit", "log")
 NEEDS_CASE = ("acknowledge", "progress", "resolve", "return", "transfer", "escalate", "view")
 USAGE = {
     "acknowledge": "受理 编号", "progress": "进展 编号 内容", "resolve": "办结 编号 结果", "return": "退回 编号 原因",
     "transfer": "转办 编号 团队编号或名称", "escalate": "上报 编号 原因", "list": "列表", "view": "查看 编号",
-    "help": "帮助",
+    "help": "帮助", "patrol": "巡查 内容（或 上报 内容）", "on_the_spot": "即办 内容", "visit": "走访 内容",
+    "log": "日志 内容",
 }
 _SEP = r"[\s:：,，、.。;；!！\-—]*"
 
@@ -58,12 +62,17 @@ class CommandParser:
             return None
         action = self.words[match.group("verb")]
         number = match.group("number")
+        if action == "escalate" and not number:
+            action = "patrol"
+        # Field work has no case number: a number at the start belongs to the text.
+        start = "number" if action in FIELD_ACTIONS and number else "text"
+        number = None if action in FIELD_ACTIONS else number
         rest = ""
-        if match.group("text"):
+        if match.group(start):
             original = body.strip()
             # Keep what the member typed (full-width punctuation and all) when NFKC kept the length.
             source = original if len(original) == len(text) else text
-            rest = source[match.start("text"):].strip()
+            rest = source[match.start(start):].strip()
         if action in NEEDS_TEXT and not rest:
             return CommandError(action, f"缺少{NEEDS_TEXT[action]}")
         if action in ("list", "help") and (number or rest):

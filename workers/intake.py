@@ -24,9 +24,10 @@ from .notify import Notifier, open_cases_of
 from .privacy import refusal_team_name
 from . import directory
 from .casework import Actor, CaseWork, member_actor, role_title
-from .commands import Command, CommandError, CommandParser, choose_case, open_list
+from .commands import FIELD_ACTIONS, Command, CommandError, CommandParser, choose_case, open_list
 from .conversation import keyword_form
 from .entry import Entry, entry_of
+from .fieldwork import FieldWork
 from .lifecycle import IllegalStep
 from .routing import RoutingDecision, route_case
 from .texts import excerpt, local_time, render
@@ -285,7 +286,8 @@ class Intake:
 
     # -- opening and routing a case --------------------------------------------------------
     def open_case(self, reporter: Reporter, text: str, channel: str, inbound: InboundMessage | None = None,
-                  extra_event: tuple[str, str] | None = None) -> Case:
+                  extra_event: tuple[str, str] | None = None, source: str = "resident") -> Case:
+        """source "patrol": a member's own report (workers.fieldwork), no resident receipt."""
         now = self.now
         area = reporter.area
         located_from_text = False
@@ -298,7 +300,8 @@ class Intake:
             reporter_phone=reporter.phone, reporter_name=reporter.name,
             resident_id=reporter.resident.id if reporter.resident else None,
             area_id=area.id if area else None, area=area, created_at=now, last_message_at=now, updated_at=now,
-            classification={},
+            classification={}, source=source,
+            reporter_member_id=reporter.member.id if source != "resident" and reporter.member else None,
         )
         self.session.add(case)
         # Classified and routed before the first flush: the case row goes out once, complete,
@@ -317,7 +320,9 @@ class Intake:
             self._record(case, "located", "系统", f"根据内容定位到 {area.name}")
         self._record_classification(case, result)
         self._announce(case, decision)
-        if area is None:
+        if source != "resident":
+            pass  # the member hears back in staff wording (workers.fieldwork)
+        elif area is None:
             case.awaiting = "location"
             self.notifier.send(reporter.phone, "receipt_triage", {"number": case.number}, "receipt", case, inbound)
         else:
@@ -438,12 +443,13 @@ class Intake:
         actor = self._member_actor(members[0])
         if parsed is None:
             parsed = CommandError(None, "无法识别的指令")
-        reply, outcome, case = self._run_command(parsed, members, actor)
+        reply, outcome, case = self._run_command(parsed, members, actor, message)
         self.notifier.send(phone, "cmd_done", {"message": reply}, "command_reply", case, message)
         self._finish(message, "processed", outcome, reply, case)
         return True
 
-    def _run_command(self, parsed, members: list[Member], actor: Actor) -> tuple[str, str, Case | None]:
+    def _run_command(self, parsed, members: list[Member], actor: Actor,
+                     message: InboundMessage | None = None) -> tuple[str, str, Case | None]:
         policy = self.policy
         if isinstance(parsed, CommandError):
             return policy.templates["cmd_error"].format(error=parsed.error, usage=parsed.usage), "command_rejected", None
@@ -452,6 +458,8 @@ class Intake:
             return policy.templates["cmd_help"], "command", None
         if parsed.action == "list":
             return self._list(team_ids), "command", None
+        if parsed.action in FIELD_ACTIONS:
+            return FieldWork(self, members, message).run(parsed)
         case, problem = self._command_case(parsed, team_ids)
         if case is None:
             return problem, "command_rejected", None

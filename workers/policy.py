@@ -284,13 +284,16 @@ def parse_policy(data: dict, check: Checker, categories: set[str]) -> Policy:
     loop = _loop(check, data.get("loop"))
     commands: dict[str, frozenset[str]] = {}
     for action, words in check.mapping(data.get("commands"), ("commands",)).items():
-        if action not in COMMAND_ACTIONS:
-            check.error(("commands", action), f"unknown command action; known: {', '.join(COMMAND_ACTIONS)}")
+        if action not in COMMAND_ACTIONS and action not in FIELD_COMMANDS:
+            known = ", ".join(COMMAND_ACTIONS + tuple(FIELD_COMMANDS))
+            check.error(("commands", action), f"unknown command action; known: {known}")
             continue
         commands[action] = _words(check, words, ("commands", action))
     for action in COMMAND_ACTIONS:
         if not commands.get(action):
             check.error(("commands",), f"no words for command {action!r}")
+    for action, words in FIELD_COMMANDS.items():
+        commands.setdefault(action, words)
     satisfaction: dict[str, str] = {}
     for rating, words in check.mapping(data.get("satisfaction"), ("satisfaction",)).items():
         if rating not in RATINGS:
@@ -335,6 +338,9 @@ def _phone_text(check: Checker, conv: dict, name: str, default: str) -> str:
 
 
 COMMAND_ACTIONS = ("acknowledge", "progress", "resolve", "return", "transfer", "escalate", "list", "view", "help")
+# Members' field work (workers.fieldwork); rules files written before it get these words.
+FIELD_COMMANDS = {"patrol": frozenset({"巡查", "XC"}), "on_the_spot": frozenset({"即办", "JB"}),
+                  "visit": frozenset({"走访", "ZF"}), "log": frozenset({"日志", "RZ"})}
 RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
 
 
