@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, rules=None) -> Flask:
     )
     app.extensions["gridline"] = runtime.init(settings, rules)
 
-    from . import api, channels, console, dashboard, errors, headers, health, metrics  # noqa: F401 (dashboard adds console routes)
+    from . import api, callbacks, channels, console, dashboard, errors, headers, health, metrics  # noqa: F401 (dashboard, callbacks: console routes)
     from .twilio import sms, voice
 
     app.register_blueprint(sms.bp)

@@ -28,6 +28,7 @@ from .commands import FIELD_ACTIONS, Command, CommandError, CommandParser, choos
 from .conversation import keyword_form
 from .entry import Entry, entry_of
 from .fieldwork import FieldWork
+from .returnvisit import contact_for
 from .lifecycle import IllegalStep
 from .routing import RoutingDecision, route_case
 from .texts import excerpt, local_time, render
@@ -300,7 +301,7 @@ class Intake:
             reporter_phone=reporter.phone, reporter_name=reporter.name,
             resident_id=reporter.resident.id if reporter.resident else None,
             area_id=area.id if area else None, area=area, created_at=now, last_message_at=now, updated_at=now,
-            classification={}, source=source,
+            classification={}, source=source, contact=contact_for(reporter.phone, text) if source == "resident" else "sms",
             reporter_member_id=reporter.member.id if source != "resident" and reporter.member else None,
         )
         self.session.add(case)

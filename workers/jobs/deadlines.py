@@ -59,7 +59,7 @@ def sweep_deadlines(now=None) -> dict:
                        Case.due_at > now, Case.due_at <= now + lead)
         ack_missed = ids(Case.status.in_(NOT_ACKNOWLEDGED), Case.ack_escalated_at.is_(None), Case.ack_due_at <= now)
         due_missed = ids(Case.status.in_(OPEN_STATUSES), Case.due_escalated_at.is_(None), Case.due_at <= now)
-        unanswered = ids(Case.status == "resolved", Case.awaiting == "rating",
+        unanswered = ids(Case.status == "resolved", Case.awaiting == "rating", Case.contact != "phone",  # phone: 回访 queue
                          Case.survey_sent_at <= now - rt.policy.loop.survey_timeout)
 
     def claim(column, *where):
