@@ -13,7 +13,7 @@ from workers.jobs.outbound import send_outbound
 from workers.notify import Notifier
 
 from . import scope
-from .caseviews import PagingError, paging, viewer_of
+from .caseviews import PagingError, paged, paging, viewer_of
 from .console import ROLE_WORDS, _load_case, bp, login_required, rt
 
 STAFF = ("operator", "admin", "supervisor")
@@ -33,13 +33,12 @@ def callbacks():
     except PagingError as exc:
         abort(400, str(exc))
     with rt().db.session() as db:
-        query = queue_query(viewer_of(g.user))
-        total = db.scalar(sa.select(sa.func.count()).select_from(query.with_only_columns(Case.id).subquery()))
-        rows = db.scalars(query.order_by(Case.resolved_at, Case.id).offset((page - 1) * per_page).limit(per_page)).all()
+        result = paged(db, queue_query(viewer_of(g.user)), (Case.resolved_at, Case.id), page, per_page)
         known = directory.current(db)
-        entries = [{"case": c, "team": known.teams[c.team_id].name if c.team_id in known.teams else "—"} for c in rows]
-    return render_template("console/callbacks.html", entries=entries, total=total, page=page,
-                           pages=max(1, -(-total // per_page)), outcomes={k: RATING_WORDS[k] for k in OUTCOMES})
+        entries = [{"case": c, "team": known.teams[c.team_id].name if c.team_id in known.teams else "—"}
+                   for c in result.cases]
+    return render_template("console/callbacks.html", entries=entries, result=result,
+                           outcomes={k: RATING_WORDS[k] for k in OUTCOMES})
 
 
 @bp.post("/cases/<number>/callback")

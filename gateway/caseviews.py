@@ -45,7 +45,7 @@ def for_viewer(viewer: Viewer, case: Case, data: dict) -> dict:
 
 @dataclass
 class Page:
-    cases: list[Case]
+    cases: list  # the page's rows (cases, or work logs ...)
     total: int
     page: int
     per_page: int
@@ -99,14 +99,19 @@ def case_query(viewer: Viewer, filters: dict, dialect: str, period=None) -> sa.S
     return query
 
 
+def paged(session: Session, query: sa.Select, order, page: int, per_page: int) -> Page:
+    """One page of a query's rows and the count of all of them, both in SQL."""
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page = max(1, page)
+    rows = session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)).unique().all()
+    return Page(list(rows), total, page, per_page)
+
+
 def find_cases(session: Session, viewer: Viewer, filters: dict, page: int = 1, per_page: int = 50,
                period=None) -> Page:
     query = case_query(viewer, filters, session.get_bind().dialect.name, period)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.with_only_columns(Case.id).subquery()))
-    page = max(1, page)
-    rows = session.scalars(query.options(selectinload(Case.informed), selectinload(Case.area), selectinload(Case.team))
-                           .order_by(Case.id.desc()).offset((page - 1) * per_page).limit(per_page)).unique().all()
-    return Page(list(rows), total, page, per_page)
+    return paged(session, query.options(selectinload(Case.informed), selectinload(Case.area), selectinload(Case.team)),
+                 (Case.id.desc(),), page, per_page)
 
 
 def new_token(session: Session, user: User, name: str) -> str:

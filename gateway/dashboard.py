@@ -152,7 +152,7 @@ def worklogs():
     from models import WorkLog
 
     from . import scope
-    from .caseviews import PagingError, paging
+    from .caseviews import PagingError, paged, paging
 
     try:
         page, per_page = paging(request.args)
@@ -166,10 +166,9 @@ def worklogs():
                                          WorkLog.created_at >= period.start_utc, WorkLog.created_at < period.end_utc)
         if area:
             query = query.where(scope.in_area(WorkLog.area_id, area))
-        total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        rows = db.scalars(query.order_by(WorkLog.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+        result = paged(db, query, (WorkLog.id.desc(),), page, per_page)
         known = directory.current(db)
-        entries = [{"log": r, "area": known.areas[r.area_id].name if r.area_id in known.areas else "—"} for r in rows]
-    return render_template("console/worklogs.html", entries=entries, total=total, page=page,
-                           pages=max(1, -(-total // per_page)), period=period, area=area or "",
+        entries = [{"log": r, "area": known.areas[r.area_id].name if r.area_id in known.areas else "—"}
+                   for r in result.cases]
+    return render_template("console/worklogs.html", entries=entries, result=result, period=period, area=area or "",
                            quick=quick_periods(to_local(rt().now()).date()))
