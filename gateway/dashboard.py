@@ -20,6 +20,7 @@ RANK_KEYS = ("closure_rate", "on_time_rate", "first_time_rate", "satisfaction_ra
 BY_WORDS = {"street": "街道", "community": "社区", "grid": "网格", "team": "团队", "member": "成员",
             "department": "职能部门", "category": "类别"}
 EXPORT_LIMIT = 1_000_000
+RANK_SHOWN = 200  # the page shows the top; the Excel export has every row
 
 
 @bp.app_template_filter("pct")
@@ -92,7 +93,7 @@ def ranking():
         rows = figures.rows(by)
     # Rates rank with the empty (no cases) last; ties keep the larger caseload first.
     rows.sort(key=lambda r: (r[sort] is None, -(r[sort] or 0), -r["received"]))
-    return render_template("console/ranking.html", rows=rows, by=by, sort=sort, period=figures.period,
+    return render_template("console/ranking.html", rows=rows[:RANK_SHOWN], total=len(rows), by=by, sort=sort, period=figures.period,
                            area=request.args.get("area") or "", by_words=BY_WORDS, headers={**HEADERS, **MEMBER_HEADERS},
                            rank_keys=RANK_KEYS, quick=quick_periods(to_local(rt().now()).date()))
 

@@ -31,4 +31,6 @@ def _text(q: str, dialect: str):
     wanted = terms(q)
     if dialect != "postgresql" or not usable(wanted):
         return Case.text.contains(q, autoescape=True)
-    return sa.func.string_to_array(Case.search_tokens, " ").op("@>")(sa.cast(sa.literal(wanted), ARRAY(sa.Text)))
+    # The separator inline (not a bound parameter), so the expression is the index's own.
+    terms_of_case = sa.func.string_to_array(Case.search_tokens, sa.literal_column("' '"))
+    return terms_of_case.op("@>")(sa.cast(sa.literal(wanted), ARRAY(sa.Text)))

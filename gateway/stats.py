@@ -163,6 +163,7 @@ class Figures:
         self.labels = labels or {}
         self.dialect = session.get_bind().dialect.name
         self.known = directory.current(session)
+        self.parents = {a.parent_id for a in self.known.areas.values()}  # areas one can drill into
         self.area_ref = None
         if area:
             self.area_ref = next((a for a in self.known.areas.values() if a.code == area), None)
@@ -241,7 +242,8 @@ class Figures:
         visits = self._visits(WorkLog.member_id).where(WorkLog.member_id.is_not(None))
         for key, count in self.session.execute(visits):
             found.setdefault(key, {"key": key})["visits"] = count
-        members = {m.id: m for m in self.session.scalars(sa.select(Member).where(Member.id.in_(list(found))))} if found else {}
+        members = {m.id: m for m in self.session.execute(
+            sa.select(Member.id, Member.name, Member.team_id).where(Member.id.in_(list(found))))} if found else {}
         rows = []
         for key, r in found.items():
             row = figure(r)
@@ -257,8 +259,7 @@ class Figures:
         if by in AREA_LEVELS or by == "children":
             area = self.known.areas.get(key)
             row.update(key=area.code if area else None, name=area.name if area else "未落到该层级",
-                       level=area.level if area else None, drill=bool(area) and any(
-                           a.parent_id == area.id for a in self.known.areas.values()))
+                       level=area.level if area else None, drill=bool(area) and area.id in self.parents)
         elif by == "team":
             team = self.known.teams.get(key)
             row.update(key=team.code if team else None, name=team.name if team else "待分派")
