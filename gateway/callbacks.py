@@ -12,8 +12,8 @@ from workers.casework import RATING_WORDS, Actor, CaseWork
 from workers.jobs.outbound import send_outbound
 from workers.notify import Notifier
 
-from . import scope
-from .caseviews import PagingError, paged, paging, viewer_of
+from . import params, scope
+from .caseviews import paged, viewer_of
 from .console import ROLE_WORDS, _load_case, bp, login_required, rt
 
 STAFF = ("operator", "admin", "supervisor")
@@ -28,10 +28,7 @@ def queue_query(viewer):
 @bp.get("/callbacks")
 @login_required(STAFF)
 def callbacks():
-    try:
-        page, per_page = paging(request.args)
-    except PagingError as exc:
-        abort(400, str(exc))
+    page, per_page = params.paging(request.args)
     with rt().db.session() as db:
         result = paged(db, queue_query(viewer_of(g.user)), (Case.resolved_at, Case.id), page, per_page)
         known = directory.current(db)

@@ -55,25 +55,6 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-MAX_PER_PAGE = 200
-
-
-class PagingError(ValueError):
-    """Bad page or per_page; str() says what, in Chinese."""
-
-
-def paging(args, per_page_default: int = 50) -> tuple[int, int]:
-    """(page, per_page) from request arguments: whole numbers, page >= 1, 1 <= per_page <= 200."""
-    values = []
-    for name, default, top in (("page", 1, None), ("per_page", per_page_default, MAX_PER_PAGE)):
-        raw = (args.get(name) or "").strip() or str(default)
-        if not raw.isdigit() or int(raw) < 1 or (top and int(raw) > top):
-            bound = f"1 到 {top} 之间的整数" if top else "不小于 1 的整数"
-            raise PagingError(f"{name} 应为{bound}（收到 {raw!r}）")
-        values.append(int(raw))
-    return values[0], values[1]
-
-
 def case_query(viewer: Viewer, filters: dict, dialect: str, period=None) -> sa.Select:
     """SELECT Case with the viewer's access, the filters and the period (received in it), all
     inside the query."""

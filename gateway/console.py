@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import io
 import secrets
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session,

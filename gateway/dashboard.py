@@ -8,10 +8,12 @@ from datetime import date, timedelta
 
 from flask import abort, g, render_template, request, send_file
 
-from models import to_local
+from models import STATUSES, to_local
+from models.case import CHANNELS
 from workers import directory
 
-from .caseviews import FILTERS, case_query, viewer_of
+from . import params
+from .caseviews import case_query, viewer_of
 from .console import _vitals_panel, bp, login_required, rt
 from .stats import BY, HEADERS, MEMBER_HEADERS, Figures, StatsError, parse_period, this_month
 
@@ -129,8 +131,8 @@ def cases_xlsx():
     """The case list as filtered on the cases page (and, if given, received within from/to)."""
     from .export import temp_path, write_cases
 
-    filters = {k: request.args.get(k, "").strip() for k in FILTERS if request.args.get(k, "").strip()}
     runtime = rt()
+    filters = params.case_filters(request.args, STATUSES, CHANNELS, [*runtime.rules.classifier.labels(), "unclassified"])
     period = None
     if request.args.get("from") or request.args.get("to"):
         try:
@@ -153,12 +155,9 @@ def worklogs():
     from models import WorkLog
 
     from . import scope
-    from .caseviews import PagingError, paged, paging
+    from .caseviews import paged
 
-    try:
-        page, per_page = paging(request.args)
-    except PagingError as exc:
-        abort(400, str(exc))
+    page, per_page = params.paging(request.args)
     area = request.args.get("area") or None
     with rt().db.session() as db:
         figures = _figures(db, area)

@@ -74,7 +74,7 @@ def write_cases(path: str, session: Session, query: sa.Select, labels: dict, lim
     known = directory.current(session)
     book, fmt = _workbook(path)
     sheet = book.add_worksheet("案件")
-    for c, (head, width) in enumerate(CASE_COLUMNS):
+    for c, (_head, width) in enumerate(CASE_COLUMNS):
         sheet.set_column(c, c, width)
     sheet.write_row(0, 0, [h for h, _ in CASE_COLUMNS], fmt["head"])
     columns = query.with_only_columns(

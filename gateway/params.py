@@ -11,6 +11,8 @@ import unicodedata
 from datetime import date, datetime
 from typing import Iterable, Mapping
 
+from models.case import SOURCES
+
 MAX_PER_PAGE = 200
 MAX_PAGE = 100_000
 MAX_TEXT = 200  # a search or filter value, not a report
@@ -105,6 +107,7 @@ def case_filters(args: Mapping[str, str], statuses: Iterable[str], channels: Ite
         "status": choice(args, "status", statuses),
         "category": choice(args, "category", categories),
         "channel": choice(args, "channel", channels),
+        "source": choice(args, "source", SOURCES),
         "area": text(args, "area", 64),
         "team": text(args, "team", 64),
         "overdue": "1" if overdue else None,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tests.conftest import RESIDENT_G1, RESIDENT_G1_B, RESIDENT_XINHE, cases
 from tests.test_casework import leader, member
-from tests.test_console_api import csrf, login, token_for
+from tests.test_console_api import login, token_for
 from tests.test_imports import run
 
 RESIDENT_G1_C, RESIDENT_G1_D = "+8613805710003", "+8613805710004"  # more residents of 湖畔社区第1网格
@@ -149,7 +149,8 @@ def test_bad_paging_gets_400(client, users):
         response = client.get(f"/api/v1/cases?{query}", headers=auth)
         assert response.status_code == 400 and "error" in response.get_json(), query
     login(client, "admin")
-    assert client.get("/console/?per_page=0").status_code == 400
+    assert client.get("/console/?page=0").status_code == 400
+    assert client.get("/console/worklogs?per_page=0").status_code == 400
 
 
 def test_gridline_stats_table_json_and_xlsx(users, month, tmp_path):
