@@ -12,7 +12,7 @@ from models import STATUSES, to_local
 from models.case import CHANNELS
 from workers import directory
 
-from . import params
+from . import audit, params
 from .caseviews import case_query, viewer_of
 from .console import _vitals_panel, bp, login_required, rt
 from .stats import BY, HEADERS, MEMBER_HEADERS, Figures, StatsError, parse_period, this_month
@@ -142,7 +142,11 @@ def cases_xlsx():
     path = temp_path()
     with runtime.db.session() as db:
         query = case_query(viewer_of(g.user), filters, db.get_bind().dialect.name, period)
-        write_cases(path, db, query, runtime.rules.classifier.labels(), EXPORT_LIMIT)
+        count = write_cases(path, db, query, runtime.rules.classifier.labels(), EXPORT_LIMIT)
+        # One audit row for the export (not one per case), naming what was exported.
+        chosen = " ".join(f"{k}={v}" for k, v in filters.items()) + (f" 受理于 {period.label()}" if period else "")
+        audit.record(db, g.user.username, g.user.role, "export", "console", [None], request.remote_addr or "",
+                     f"案件清单 Excel {count} 件 {chosen}".strip())
     return _send(path, f"gridline-cases-{to_local(runtime.now()).strftime('%Y%m%d-%H%M')}.xlsx")
 
 

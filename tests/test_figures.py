@@ -187,6 +187,11 @@ def test_console_dashboard_drills_down_and_exports(client, users, month):
     assert lamp[1] == datetime(2026, 11, 18, 10, 0, lamp[1].second, lamp[1].microsecond).replace(microsecond=0) or \
         lamp[1].strftime("%Y-%m-%d %H") == "2026-11-18 10"  # Beijing time, not UTC
     assert lamp[2] == "已结案" and "****" in lamp[10]
+    from models import AccessRecord
+
+    with users.extensions["gridline"].db.session() as session:
+        [exported] = session.scalars(sa.select(AccessRecord).where(AccessRecord.action == "export")).all()
+        assert exported.username == "supervisor" and "4 件" in exported.detail and "area=DH-S1-C1" in exported.detail
     figures = client.get("/console/figures.xlsx?from=2026-11-01&to=2026-11-30")
     assert load_workbook(io.BytesIO(figures.data)).active["C3"].value == 4
 
