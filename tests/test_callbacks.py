@@ -33,6 +33,7 @@ def test_a_landline_callers_case_is_rated_by_phone(client, users, rt, phone, clo
     clock.advance(days=5)
     sweep_deadlines()
     assert cases(rt)[0].status == "resolved"  # waits for the call, not closed as "no response"
+    login(client, "operator")  # five days on, the console session has expired
     queue = client.get("/console/callbacks").data.decode()
     assert number in queue and LANDLINE in queue  # the operator sees whom to call
     response = client.post(f"/console/cases/{number}/callback",
