@@ -2,13 +2,13 @@
 search tokens, work logs (民情日志), indexes for scoped lists and figures
 
 Revision ID: 0004_issue13
-Revises: 0004_issue10b
+Revises: 0004_issue10a
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0004_issue13"
-down_revision = "0004_issue10b"
+down_revision = "0004_issue10a"
 branch_labels = None
 depends_on = None
 
