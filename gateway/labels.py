@@ -11,6 +11,8 @@ EVENTS = {
     "reminded": "时限提醒", "rated": "居民评价", "closed": "结案", "reopened": "重新打开", "repeat": "重复反映",
     "recategorised": "更正类别", "command_refused": "越权指令", "calendar_gap": "调休安排未收录",
     "escalation_failed": "无法上报", "call_note": "来电登记",
+    # members' field work and return visits by phone (issue 13)
+    "patrol": "巡查上报", "on_the_spot": "即办", "phone_visit": "电话回访",
 }
 MESSAGES = {
     # outbound kinds
@@ -18,7 +20,7 @@ MESSAGES = {
     "survey": "回访", "reminder": "时限提醒", "escalation": "督办", "opt_out": "退订确认", "opt_in": "订阅确认",
     # outbound statuses
     "pending": "待发送", "sending": "发送中", "queued": "已提交", "sent": "已发送", "delivered": "已送达",
-    "undelivered": "未送达", "failed": "发送失败", "suppressed": "不发送", "held": "静默时段暂缓", "stored": "已存入发件箱",
+    "undelivered": "未送达", "failed": "发送失败", "unknown": "待核实", "suppressed": "不发送", "held": "静默时段暂缓", "stored": "已存入发件箱",
     # channels
     "sms": "短信", "voice": "电话", "operator": "话务登记", "api": "接口", "console": "控制台", "system": "系统",
     # inbound statuses and outcomes
