@@ -104,7 +104,7 @@ def test_dashboard_renders_its_charts(server, browser, phone, rt):
     login(page, server, "admin")
     page.click("text=统计")
     assert page.locator(".chart").count() == 4
-    assert page.locator(".chart .bar").count() >= 3 and page.locator(".trend .axis span").count() == 3
+    assert page.locator(".chart .bar").count() >= 3
     assert "受理" in page.inner_text("#figures")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
