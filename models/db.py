@@ -43,10 +43,13 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            kwargs.update(engine_options(pool or PoolSettings()))  # see models.pooling
+            settings = pool or PoolSettings()
+            kwargs.update(engine_options(settings))  # see models.pooling
             # PostgreSQL's JIT spent 1.5 s compiling each figure query over a year of 200,000
             # cases that runs in 0.3 s without it (bench/scale.py); our queries are short.
-            if url.startswith("postgresql"):
+            # PgBouncer refuses the `options` startup parameter: behind it, set jit = off on the
+            # database instead (ALTER DATABASE gridline SET jit = off), as the README says.
+            if url.startswith("postgresql") and not settings.pgbouncer:
                 kwargs.setdefault("connect_args", {})["options"] = "-c jit=off"
         self.engine = sa.create_engine(url, **kwargs)
         if self.is_sqlite:

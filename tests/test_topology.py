@@ -115,7 +115,8 @@ class Topology:
 def wait_http(port: int, deadline: float) -> None:
     while True:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            # Any answer means the server is up: /healthz says 503 until a worker's heartbeat lands.
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code in (200, 503):
                 return
         except requests.RequestException:
             pass
